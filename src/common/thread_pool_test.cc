@@ -1,0 +1,44 @@
+#include "common/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace locai {
+namespace {
+
+TEST(ThreadPoolTest, CoversEveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {1, 7, 64, 1000, 1001}) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
+    }
+  }
+}
+
+TEST(ThreadPoolTest, ChunksRespectGrain) {
+  ThreadPool pool(3);
+  std::atomic<int> bad{0};
+  pool.ParallelFor(100, [&](int64_t b, int64_t e, int) {
+    if (b % 32 != 0) bad++;
+    if (e != 100 && e % 32 != 0) bad++;
+  }, 32);
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(ThreadPoolTest, ManySmallJobsInARow) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> sum{0};
+  for (int round = 0; round < 2000; ++round) {
+    pool.ParallelFor(4, [&](int64_t b, int64_t e, int) { sum += e - b; });
+  }
+  EXPECT_EQ(sum.load(), 8000);
+}
+
+}  // namespace
+}  // namespace locai
