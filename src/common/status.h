@@ -83,11 +83,27 @@ inline tl::unexpected<Status> Err(Status status) { return tl::unexpected<Status>
 
 }  // namespace locai
 
-// Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define LOCAI_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::locai::Status locai_status_tmp_ = (expr);     \
-    if (!locai_status_tmp_.ok()) return ::locai::Err(std::move(locai_status_tmp_)); \
+namespace locai::internal {
+// What LOCAI_RETURN_IF_ERROR returns: converts to a Status or to any Result<T>, so the macro works
+// in functions of either return type.
+struct ErrorReturn {
+  Status status;
+  operator Status() && { return std::move(status); }  // NOLINT(google-explicit-constructor)
+  template <typename T>
+  operator tl::expected<T, Status>() && {  // NOLINT(google-explicit-constructor)
+    return tl::unexpected<Status>(std::move(status));
+  }
+};
+}  // namespace locai::internal
+
+// Returns early from the enclosing function (returning Status or Result<T>) when `expr`, a
+// Status, is not OK.
+#define LOCAI_RETURN_IF_ERROR(expr)                                       \
+  do {                                                                    \
+    ::locai::Status locai_status_tmp_ = (expr);                           \
+    if (!locai_status_tmp_.ok()) {                                        \
+      return ::locai::internal::ErrorReturn{std::move(locai_status_tmp_)}; \
+    }                                                                     \
   } while (0)
 
 #define LOCAI_CONCAT_INNER_(a, b) a##b
@@ -97,5 +113,5 @@ inline tl::unexpected<Status> Err(Status status) { return tl::unexpected<Status>
   LOCAI_ASSIGN_OR_RETURN_IMPL_(LOCAI_CONCAT_(locai_result_, __LINE__), lhs, expr)
 #define LOCAI_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
-  if (!tmp) return ::locai::Err(std::move(tmp).error()); \
+  if (!tmp) return ::locai::internal::ErrorReturn{std::move(tmp).error()}; \
   lhs = std::move(*tmp)

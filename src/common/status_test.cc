@@ -40,3 +40,26 @@ TEST(StatusTest, AssignOrReturnPropagates) {
 
 }  // namespace
 }  // namespace locai
+
+namespace locai {
+namespace {
+
+Status CheckThenStatus(int v) {
+  LOCAI_RETURN_IF_ERROR(ParsePositive(v) ? Status::Ok() : Status::OutOfRange("bad"));
+  return Status::Ok();
+}
+
+Result<std::string> CheckThenResult(int v) {
+  LOCAI_RETURN_IF_ERROR(CheckThenStatus(v));
+  return std::string("fine");
+}
+
+TEST(StatusTest, ReturnIfErrorWorksForStatusAndResult) {
+  EXPECT_TRUE(CheckThenStatus(1).ok());
+  EXPECT_EQ(CheckThenStatus(0).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(*CheckThenResult(1), "fine");
+  EXPECT_EQ(CheckThenResult(0).error().code(), StatusCode::kOutOfRange);
+}
+
+}  // namespace
+}  // namespace locai
