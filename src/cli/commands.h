@@ -1,0 +1,29 @@
+// The `locai` subcommands. Each Register* adds one subcommand (and its own subcommands) to the
+// app; the callbacks call the libraries and report failures by throwing CLI::RuntimeError with an
+// exit code after printing the error, which main() turns into the process's exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "common/status.h"
+
+namespace locai::cli {
+
+void RegisterModelCommand(CLI::App& app);  // locai model inspect|tokenize|eval|synth|quantize
+void RegisterRunCommand(CLI::App& app);    // locai run MODEL [-p PROMPT]
+void RegisterBenchCommand(CLI::App& app);  // locai bench MODEL
+
+// Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
+[[noreturn]] void Fail(const Status& status, int exit_code = 1);
+
+// Unwraps a Result or fails with its error.
+template <typename T>
+T OrFail(Result<T> result) {
+  if (!result) Fail(result.error());
+  return std::move(*result);
+}
+inline void OrFail(const Status& status) {
+  if (!status.ok()) Fail(status);
+}
+
+}  // namespace locai::cli
