@@ -1,0 +1,77 @@
+// HttpClient: a blocking HTTP/1.1 client whose every connection goes through an egress Connector.
+//
+// Fetch() returns a whole response; Stream() hands the response body to a callback piece by piece
+// as it arrives (chunked encoding removed), for SSE. Connections are kept alive and reused per
+// host:port; a request on a reused connection that the server had meanwhile closed is retried once
+// on a fresh connection. Timeouts: connect_timeout for the TCP connect, write_timeout for sending
+// the request, read_timeout for each wait on response bytes (so a stream may last long as long
+// as bytes keep coming). Only http:// is implemented; https:// gives Unimplemented.
+// Errors: PermissionDenied (egress denied), NotFound (DNS), Unavailable (connect/IO failure),
+// DeadlineExceeded (a timeout), ResourceExhausted (response over a limit), Cancelled (the stream
+// callback returned false), InvalidArgument (bad URL or method), DataLoss (malformed response).
+// A non-2xx status is not an error: it comes back in ClientResponse::status.
+// Thread-safety: not thread-safe; use one HttpClient per thread. The Connector is shared.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "net/egress/connector.h"
+#include "net/http/http_message.h"
+
+namespace locai::net {
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds write_timeout{60'000};
+  std::chrono::milliseconds read_timeout{60'000};
+  size_t max_header_bytes = 64 << 10;
+  size_t max_body_bytes = 64 << 20;  // Fetch() only; Stream() has no total limit
+  bool keep_alive = true;
+  std::string purpose = "http";  // egress log purpose when the request gives none
+  std::string user_agent = "locai";
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;  // "http://127.0.0.1:8080/v1/models"
+  HttpHeaders headers;
+  std::string body;
+  std::string purpose;  // egress log purpose; empty: HttpClientOptions::purpose
+};
+
+struct ClientResponse {
+  int status = 0;
+  HttpHeaders headers;
+  std::string body;  // empty for Stream()
+};
+
+// Receives each piece of a streamed body; returning false stops the transfer (Cancelled).
+using BodyChunkCallback = std::function<bool(std::string_view chunk)>;
+
+class HttpClient {
+ public:
+  HttpClient(egress::Connector& connector, HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Result<ClientResponse> Fetch(const ClientRequest& request);
+  Result<ClientResponse> Stream(const ClientRequest& request, const BodyChunkCallback& on_chunk);
+
+  // Closes the connections kept for reuse.
+  void CloseIdleConnections();
+  // TCP connections opened so far (tests use it to observe keep-alive).
+  size_t connections_opened() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace locai::net
