@@ -62,15 +62,99 @@ void MaskInvalidTokens(const JsonPrefixValidator& validator,
 }
 
 JsonTokenMasker::JsonTokenMasker(std::span<const std::string> token_pieces)
-    : pieces_(token_pieces.begin(), token_pieces.end()), plain_string_(token_pieces.size()) {
+    : pieces_(token_pieces.begin(), token_pieces.end()),
+      plain_string_(token_pieces.size()),
+      first_byte_begin_(257, 0),
+      allowed_(token_pieces.size()) {
+  size_t max_length = 0;
   for (size_t id = 0; id < pieces_.size(); ++id) {
-    plain_string_[id] = IsPlainStringContent(pieces_[id]) ? 1 : 0;
+    const std::string& piece = pieces_[id];
+    plain_string_[id] = IsPlainStringContent(piece) ? 1 : 0;
+    if (piece.empty()) continue;
+    sorted_.push_back(static_cast<int32_t>(id));
+    if (plain_string_[id] == 0) non_plain_.push_back(static_cast<int32_t>(id));
+    max_length = std::max(max_length, piece.size());
+  }
+  std::sort(sorted_.begin(), sorted_.end(),
+            [&](int32_t a, int32_t b) { return pieces_[a] < pieces_[b]; });
+  common_prefix_.resize(sorted_.size(), 0);
+  for (size_t i = 1; i < sorted_.size(); ++i) {
+    const std::string& prev = pieces_[sorted_[i - 1]];
+    const std::string& cur = pieces_[sorted_[i]];
+    size_t common = 0;
+    while (common < prev.size() && common < cur.size() && prev[common] == cur[common]) ++common;
+    common_prefix_[i] = static_cast<uint32_t>(common);
+  }
+  // first_byte_begin_[b] = first sorted index whose first byte is >= b.
+  size_t i = 0;
+  for (int b = 0; b <= 256; ++b) {
+    while (i < sorted_.size() && static_cast<uint8_t>(pieces_[sorted_[i]][0]) < b) ++i;
+    first_byte_begin_[b] = static_cast<uint32_t>(i);
+  }
+  states_.resize(max_length + 1);
+}
+
+size_t JsonTokenMasker::SkipPrefix(size_t begin, size_t end, std::string_view prefix) const {
+  const auto first = sorted_.begin() + static_cast<std::ptrdiff_t>(begin);
+  const auto last = sorted_.begin() + static_cast<std::ptrdiff_t>(end);
+  const auto it = std::partition_point(first, last, [&](int32_t id) {
+    return std::string_view(pieces_[id]).starts_with(prefix);
+  });
+  return static_cast<size_t>(it - sorted_.begin());
+}
+
+void JsonTokenMasker::WalkRange(const JsonPrefixValidator& validator, size_t begin, size_t end) {
+  const JsonValidatorOptions& options = validator.options();
+  states_[0] = validator.state();
+  size_t valid_depth = 0;  // states_[0..valid_depth] hold the current piece's prefixes
+  size_t i = begin;
+  while (i < end) {
+    const std::string& piece = pieces_[sorted_[i]];
+    const size_t shared = i == begin ? 0 : common_prefix_[i];
+    size_t depth = std::min(valid_depth, shared);
+    bool ok = true;
+    for (; depth < piece.size(); ++depth) {
+      states_[depth + 1] = states_[depth];
+      if (!JsonPrefixValidator::Step(states_[depth + 1], static_cast<uint8_t>(piece[depth]),
+                                     options)) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) {
+      // No piece that starts with piece[0..depth] can continue the text.
+      valid_depth = depth;
+      i = SkipPrefix(i, end, std::string_view(piece).substr(0, depth + 1));
+      continue;
+    }
+    allowed_[sorted_[i]] = 1;
+    valid_depth = piece.size();
+    ++i;
   }
 }
 
 void JsonTokenMasker::Mask(const JsonPrefixValidator& validator, std::span<float> logits,
-                           int32_t eos_id) const {
-  MaskImpl(validator, pieces_, plain_string_, logits, eos_id);
+                           int32_t eos_id) {
+  const bool has_eos = eos_id >= 0 && static_cast<size_t>(eos_id) < logits.size();
+  const float eos_logit = has_eos ? logits[eos_id] : kNegInf;
+  std::fill(allowed_.begin(), allowed_.end(), 0);
+  if (validator.failed()) {
+    // Nothing is allowed.
+  } else if (validator.InPlainString()) {
+    for (size_t id = 0; id < plain_string_.size(); ++id) allowed_[id] = plain_string_[id];
+    for (int32_t id : non_plain_) allowed_[id] = validator.Accepts(pieces_[id]) ? 1 : 0;
+  } else {
+    const std::array<bool, 256> first_allowed = FirstByteTable(validator);
+    for (int b = 0; b < 256; ++b) {
+      if (first_allowed[b]) WalkRange(validator, first_byte_begin_[b], first_byte_begin_[b + 1]);
+    }
+  }
+  const size_t n = std::min(pieces_.size(), logits.size());
+  for (size_t id = 0; id < n; ++id) {
+    if (allowed_[id] == 0) logits[id] = kNegInf;
+  }
+  for (size_t id = n; id < logits.size(); ++id) logits[id] = kNegInf;
+  if (has_eos) logits[eos_id] = validator.Complete() ? eos_logit : kNegInf;
 }
 
 }  // namespace locai::engine

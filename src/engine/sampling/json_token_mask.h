@@ -23,21 +23,36 @@ void MaskInvalidTokens(const JsonPrefixValidator& validator,
                        std::span<const std::string> token_pieces, std::span<float> logits,
                        int32_t eos_id);
 
-// The same masking with per-vocabulary precomputation: each token's first byte, and whether it is
-// "plain string content" (accepted in full by any string state outside an escape or a multi-byte
-// character), so that inside strings most tokens are accepted without scanning their bytes.
-// Build once per vocabulary; Mask() allocates nothing.
+// The same masking with per-vocabulary precomputation, for the engine's per-step use:
+// - inside a string, tokens that are "plain string content" (no '"', '\\' or control bytes,
+//   complete UTF-8) are accepted without scanning;
+// - elsewhere, the pieces are walked in sorted order as a trie: each distinct prefix is stepped
+//   once, and when a prefix is rejected every piece sharing it is skipped by binary search, so
+//   the cost follows the (small) set of viable tokens rather than the vocabulary.
+// Build once per vocabulary. Thread-safety: Mask() uses scratch buffers, so one thread at a time
+// (the engine thread); after the first call it allocates nothing.
 class JsonTokenMasker {
  public:
   explicit JsonTokenMasker(std::span<const std::string> token_pieces);
 
-  void Mask(const JsonPrefixValidator& validator, std::span<float> logits, int32_t eos_id) const;
+  void Mask(const JsonPrefixValidator& validator, std::span<float> logits, int32_t eos_id);
 
   size_t size() const { return pieces_.size(); }
 
  private:
+  // Marks allowed_ for the viable pieces among sorted_[begin, end), which share their first byte.
+  void WalkRange(const JsonPrefixValidator& validator, size_t begin, size_t end);
+  // The end of the block of sorted pieces from `begin` that start with `prefix`.
+  size_t SkipPrefix(size_t begin, size_t end, std::string_view prefix) const;
+
   std::vector<std::string> pieces_;
-  std::vector<uint8_t> plain_string_;  // by token id
+  std::vector<uint8_t> plain_string_;     // by token id
+  std::vector<int32_t> non_plain_;        // ids of non-empty pieces that are not plain
+  std::vector<int32_t> sorted_;           // ids of non-empty pieces, by piece bytes
+  std::vector<uint32_t> common_prefix_;   // with the previous piece in sorted_ order
+  std::vector<uint32_t> first_byte_begin_;  // [b], [b + 1]: sorted_ range starting with byte b
+  std::vector<uint8_t> allowed_;          // scratch, by token id
+  std::vector<JsonPrefixValidator::State> states_;  // scratch: state after each prefix length
 };
 
 }  // namespace locai::engine

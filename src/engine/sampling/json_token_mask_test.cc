@@ -89,7 +89,7 @@ TEST(JsonTokenMaskTest, EosOnlyWhenCompleteAndKeepsItsLogit) {
 TEST(JsonTokenMaskTest, PrecomputedMaskerMatchesPlainFunction) {
   const std::vector<std::string> vocab = JsonishVocabulary();
   const int32_t eos = static_cast<int32_t>(vocab.size()) - 1;
-  const JsonTokenMasker masker(vocab);
+  JsonTokenMasker masker(vocab);
   const std::vector<std::string> prefixes = {
       "", " ", "{", "{\"", "{\"ab", "{\"a\xC3", "{\"a\\", "{\"a\\u00", "{\"a\":", "{\"a\":\"x",
       "{\"a\":[1", "{\"a\":[1,tr", "{\"a\":-", "{\"a\":1.5e", "{\"a\":{}}", "{\"a\":\"\\uD83D"};
@@ -111,11 +111,50 @@ TEST(JsonTokenMaskTest, PrecomputedMaskerMatchesPlainFunction) {
   }
 }
 
+// On a larger random vocabulary, over the states of a walk through random documents, the trie
+// walk of JsonTokenMasker allows exactly what the byte-by-byte check allows.
+TEST(JsonTokenMaskTest, MaskerMatchesPlainFunctionOnRandomVocabulary) {
+  SamplingRng rng(31);
+  const std::string alphabet = "{}[]\":,.-+eE0123456789 \n\tabtrufalsn\\u\xC3\xA9\xE2\x82\xAC";
+  std::vector<std::string> vocab(4000);
+  for (auto& piece : vocab) {
+    const size_t len = rng.Next() % 7;  // includes empty (control) pieces
+    for (size_t i = 0; i < len; ++i) piece.push_back(alphabet[rng.Next() % alphabet.size()]);
+  }
+  vocab[0] = "{";
+  vocab[1] = "}";
+  vocab[2] = "\"";
+  vocab[3] = "1";
+  vocab[4] = ":";
+  const int32_t eos = 5;
+  JsonTokenMasker masker(vocab);
+  std::vector<float> plain(vocab.size());
+  std::vector<float> fast(vocab.size());
+  for (int walk = 0; walk < 20; ++walk) {
+    JsonPrefixValidator validator;
+    for (int step = 0; step < 40; ++step) {
+      std::fill(plain.begin(), plain.end(), 1.0f);
+      std::fill(fast.begin(), fast.end(), 1.0f);
+      MaskInvalidTokens(validator, vocab, plain, eos);
+      masker.Mask(validator, fast, eos);
+      ASSERT_EQ(Allowed(plain), Allowed(fast)) << "walk " << walk << " step " << step;
+      std::vector<int32_t> allowed_ids;
+      for (size_t id = 0; id < vocab.size(); ++id) {
+        if (plain[id] != kNegInf && static_cast<int32_t>(id) != eos) {
+          allowed_ids.push_back(static_cast<int32_t>(id));
+        }
+      }
+      if (allowed_ids.empty()) break;
+      ASSERT_TRUE(validator.Advance(vocab[allowed_ids[rng.Next() % allowed_ids.size()]]));
+    }
+  }
+}
+
 // A random walk that always samples among the allowed tokens must end in parseable JSON.
 TEST(JsonTokenMaskTest, RandomWalkEndsInParseableJson) {
   const std::vector<std::string> vocab = JsonishVocabulary();
   const int32_t eos = static_cast<int32_t>(vocab.size()) - 1;
-  const JsonTokenMasker masker(vocab);
+  JsonTokenMasker masker(vocab);
   int finished = 0;
   constexpr int kWalks = 60;
   for (int walk = 0; walk < kWalks; ++walk) {

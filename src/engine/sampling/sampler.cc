@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/sampling/lane_sum.h"
+
 namespace locai::engine {
 namespace {
 
@@ -81,8 +83,8 @@ void Sampler::ComputeLogprobs(std::span<const float> logits, SampledToken& out) 
     out.logprob = kNegInf;
     return;
   }
-  double sum = 0.0;
-  for (float logit : logits) sum += std::exp(Sanitize(logit) - max_logit);
+  const double sum =
+      LaneSum(logits.size(), [&](size_t i) { return std::exp(Sanitize(logits[i]) - max_logit); });
   const float log_norm = max_logit + static_cast<float>(std::log(sum));
   if (out.id >= 0) out.logprob = Sanitize(logits[out.id]) - log_norm;
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/sampling/lane_sum.h"
 #include "engine/sampling/sampling_params.h"
 
 namespace locai::engine {
@@ -22,6 +23,18 @@ TokenCandidate* Find(CandidateList& candidates, int32_t id) {
     if (c.id == id) return &c;
   }
   return nullptr;
+}
+
+// Top-k up to this k uses a heap; larger k uses nth_element.
+constexpr int32_t kHeapMaxK = 1024;
+// Top-p sorts lists up to this size outright; larger ones are bucketed.
+constexpr size_t kTopPSortBelow = 512;
+constexpr size_t kTopPBuckets = 1024;
+constexpr float kTopPRange = 32.0f;  // nats below the maximum covered by the buckets
+
+// Sum of exp(logit - max_logit) over `items`.
+double SumExp(const std::vector<TokenCandidate>& items, float max_logit) {
+  return LaneSum(items.size(), [&](size_t i) { return std::exp(items[i].logit - max_logit); });
 }
 
 float MaxLogit(const CandidateList& candidates) {
@@ -149,48 +162,112 @@ void PresenceFrequencyStage::Apply(CandidateList& candidates) {
   if (!seen_.empty()) candidates.sorted = false;
 }
 
+TopKStage::TopKStage(int32_t k) : k_(k) { heap_.reserve(std::clamp(k, 0, kHeapMaxK)); }
+
 void TopKStage::Apply(CandidateList& candidates) {
-  if (k_ <= 0 || static_cast<size_t>(k_) >= candidates.items.size()) return;
+  auto& items = candidates.items;
+  if (k_ <= 0 || static_cast<size_t>(k_) >= items.size()) return;
   const size_t k = static_cast<size_t>(k_);
-  if (!candidates.sorted) candidates.PartialSortFront(0, k);
-  candidates.items.resize(k);
+  if (candidates.sorted) {
+    items.resize(k);
+    return;
+  }
+  if (k <= static_cast<size_t>(kHeapMaxK) && items.size() >= 4 * k) {
+    // With RanksBefore as "less", the heap's front is the worst of the k best seen so far.
+    heap_.assign(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(k));
+    std::make_heap(heap_.begin(), heap_.end(), RanksBefore);
+    for (size_t i = k; i < items.size(); ++i) {
+      if (!RanksBefore(items[i], heap_.front())) continue;
+      std::pop_heap(heap_.begin(), heap_.end(), RanksBefore);
+      heap_.back() = items[i];
+      std::push_heap(heap_.begin(), heap_.end(), RanksBefore);
+    }
+    std::sort(heap_.begin(), heap_.end(), RanksBefore);
+    std::copy(heap_.begin(), heap_.end(), items.begin());
+  } else {
+    candidates.PartialSortFront(0, k);
+  }
+  items.resize(k);
   candidates.sorted = true;
+  candidates.dense = false;
+}
+
+TopPStage::TopPStage(float p) : p_(p), bucket_mass_(kTopPBuckets, 0.0) {}
+
+void TopPStage::ApplySorted(CandidateList& candidates) const {
+  candidates.Sort();
+  auto& items = candidates.items;
+  const float max_logit = items.front().logit;
+  if (max_logit == kNegInf) return;
+  const double target = static_cast<double>(p_) * SumExp(items, max_logit);
+  double cumulative = 0.0;
+  size_t keep = items.size();
+  for (size_t i = 0; i < items.size(); ++i) {
+    cumulative += std::exp(static_cast<double>(items[i].logit - max_logit));
+    if (cumulative >= target) {
+      keep = i + 1;
+      break;
+    }
+  }
+  items.resize(keep);
   candidates.dense = false;
 }
 
 void TopPStage::Apply(CandidateList& candidates) {
   auto& items = candidates.items;
   if (p_ >= 1.0f || items.size() <= 1) return;
+  if (candidates.sorted || items.size() <= kTopPSortBelow) {
+    ApplySorted(candidates);
+    return;
+  }
   const float max_logit = MaxLogit(candidates);
   if (max_logit == kNegInf) return;
+
+  // Bucket b holds the candidates whose logit lies in [b, b + 1) * kWidth below the maximum (the
+  // last bucket everything further down), so buckets are ordered as the candidates are.
+  constexpr float kScale = static_cast<float>(kTopPBuckets) / kTopPRange;
+  const auto bucket_of = [&](const TokenCandidate& c) {
+    const float scaled = (max_logit - c.logit) * kScale;
+    return scaled < static_cast<float>(kTopPBuckets - 1) ? static_cast<size_t>(scaled)
+                                                         : static_cast<size_t>(kTopPBuckets - 1);
+  };
+  const auto mass_of = [&](const TokenCandidate& c) {
+    return static_cast<double>(std::exp(c.logit - max_logit));
+  };
+  std::fill(bucket_mass_.begin(), bucket_mass_.end(), 0.0);
+  for (const TokenCandidate& c : items) bucket_mass_[bucket_of(c)] += mass_of(c);
   double total = 0.0;
-  for (const TokenCandidate& c : items) total += std::exp(static_cast<double>(c.logit - max_logit));
+  for (double mass : bucket_mass_) total += mass;
   const double target = static_cast<double>(p_) * total;
 
-  // Sort only as much of the list as the nucleus needs: chunks of growing size, each one
-  // partially sorted out of the remainder, so a peaked distribution costs a few hundred compares
-  // per token and a flat one degrades to one full sort.
-  size_t keep = items.size();
-  size_t sorted_end = 0;
-  size_t chunk = 64;
+  size_t boundary = kTopPBuckets - 1;
   double cumulative = 0.0;
-  bool found = false;
-  while (!found && sorted_end < items.size()) {
-    const size_t count = std::min(chunk, items.size() - sorted_end);
-    if (!candidates.sorted) candidates.PartialSortFront(sorted_end, count);
-    for (size_t i = sorted_end; i < sorted_end + count; ++i) {
-      cumulative += std::exp(static_cast<double>(items[i].logit - max_logit));
-      if (cumulative >= target) {
-        keep = i + 1;
-        found = true;
-        break;
-      }
+  for (size_t b = 0; b < kTopPBuckets; ++b) {
+    if (cumulative + bucket_mass_[b] >= target) {
+      boundary = b;
+      break;
     }
-    sorted_end += count;
-    chunk *= 8;
+    cumulative += bucket_mass_[b];
   }
-  items.resize(keep);
-  candidates.sorted = true;
+  boundary_.clear();
+  for (const TokenCandidate& c : items) {
+    if (bucket_of(c) == boundary) boundary_.push_back(c);
+  }
+  std::sort(boundary_.begin(), boundary_.end(), RanksBefore);
+  TokenCandidate cutoff = boundary_.back();  // should rounding keep the sum short of the target
+  for (const TokenCandidate& c : boundary_) {
+    cumulative += mass_of(c);
+    if (cumulative >= target) {
+      cutoff = c;
+      break;
+    }
+  }
+  // Keep everything up to and including the cutoff in the total order, in the current order.
+  size_t out = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (RanksBefore(items[i], cutoff) || items[i].id == cutoff.id) items[out++] = items[i];
+  }
+  items.resize(out);
   candidates.dense = false;
 }
 
@@ -229,11 +306,8 @@ void DistributionPicker::Apply(CandidateList& candidates) {
     if (candidates.selected >= 0) items[candidates.selected].prob = 1.0f;
     return;
   }
-  double total = 0.0;
-  for (TokenCandidate& c : items) {
-    c.prob = static_cast<float>(std::exp(static_cast<double>(c.logit - max_logit)));
-    total += c.prob;
-  }
+  for (TokenCandidate& c : items) c.prob = std::exp(c.logit - max_logit);
+  const double total = LaneSum(items.size(), [&](size_t i) { return items[i].prob; });
   const double target = rng_.NextDouble() * total;
   double cumulative = 0.0;
   int32_t selected = -1;

@@ -104,25 +104,35 @@ class PresenceFrequencyStage final : public SamplerStage {
   std::vector<int32_t> seen_;    // ids with counts_ > 0, in first-seen order
 };
 
+// Keeps the k best candidates, sorted. Small k uses one pass with a k-element heap (about one
+// comparison per candidate) rather than nth_element over the whole vocabulary.
 class TopKStage final : public SamplerStage {
  public:
-  explicit TopKStage(int32_t k) : k_(k) {}
+  explicit TopKStage(int32_t k);
   std::string_view Name() const override { return "top_k"; }
   void Apply(CandidateList& candidates) override;
 
  private:
   int32_t k_;
+  std::vector<TokenCandidate> heap_;
 };
 
 // Keeps the smallest prefix (in the total order) whose softmax mass reaches p; at least one token.
+// On a large unsorted list it avoids sorting: candidates are bucketed by distance from the maximum
+// logit, the bucket where the cumulative mass crosses p is found, and only that bucket is sorted.
+// The survivors then stay in token-id order.
 class TopPStage final : public SamplerStage {
  public:
-  explicit TopPStage(float p) : p_(p) {}
+  explicit TopPStage(float p);
   std::string_view Name() const override { return "top_p"; }
   void Apply(CandidateList& candidates) override;
 
  private:
+  void ApplySorted(CandidateList& candidates) const;
+
   float p_;
+  std::vector<double> bucket_mass_;
+  std::vector<TokenCandidate> boundary_;  // the crossing bucket's candidates
 };
 
 // Keeps tokens with probability >= min_p * max probability (logit >= max + log(min_p)).
