@@ -1,6 +1,7 @@
 // The SIMD kernels of kernels_x86.inc compiled for avx2,fma,f16c, selected at
 // run time by BestKernels() only on CPUs that have these features. Standard headers are included
-// before the target pragma so that no inline library code is compiled for the wider instruction set.
+// before the target pragma so that no inline library code is compiled for the wider instruction
+// set.
 #include <cstdint>
 #include <cstring>
 
@@ -24,6 +25,9 @@
 #define LOCAI_KERNEL_VNNI 0
 #define LOCAI_KERNEL_TILE_ROWS 4
 #define LOCAI_KERNEL_TILE_TOKENS 2
+#ifndef LOCAI_KERNEL_PREFETCH
+#define LOCAI_KERNEL_PREFETCH 1024
+#endif
 #include "engine/kernels/kernels_x86.inc"
 
 #if defined(__clang__)

@@ -42,8 +42,8 @@ float VecDotRef(int64_t n, const void* w_row, const void* act_row) {
   float sum = 0.0f;
   for (int64_t begin = 0; begin < n; begin += kChunk) {
     const int64_t count = n - begin < kChunk ? n - begin : kChunk;
-    const auto* src = static_cast<const uint8_t*>(w_row) +
-                      begin / traits.block_size * traits.block_bytes;
+    const auto* src =
+        static_cast<const uint8_t*>(w_row) + begin / traits.block_size * traits.block_bytes;
     DequantizeRow(kType, src, w, count);
     DecodeActivations(format, act_row, begin, count, a);
     float chunk_sum = 0.0f;
@@ -57,8 +57,8 @@ template <TensorType kType>
 void GemmRef(const GemmArgs& args) {
   for (int64_t t = 0; t < args.tokens; ++t) {
     for (int64_t r = 0; r < args.rows; ++r) {
-      args.y[t * args.y_stride + r] = VecDotRef<kType>(args.n, args.w + r * args.w_stride,
-                                                       args.act + t * args.act_stride);
+      args.y[t * args.y_stride + r] =
+          VecDotRef<kType>(args.n, args.w + r * args.w_stride, args.act + t * args.act_stride);
     }
   }
 }

@@ -16,8 +16,8 @@ constexpr int64_t kTokenBlock = 64;
 
 }  // namespace
 
-void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols,
-            const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols, const float* x,
+            int64_t n_tokens, float* y, ThreadPool& pool) {
   MatMul(BestKernels(), weight_type, weights, rows, cols, x, n_tokens, y, pool);
 }
 
@@ -38,7 +38,8 @@ void MatMul(const KernelSet& kernels, TensorType weight_type, const void* weight
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   std::unique_ptr<uint8_t[]> act_buffer;
   if (ActivationFormatFor(weight_type) != ActivationFormat::kF32) {
-    act_buffer = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(act_bytes * n_tokens));
+    act_buffer =
+        std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(act_bytes * n_tokens));
     uint8_t* dst = act_buffer.get();
     pool.ParallelFor(n_tokens, [&](int64_t begin, int64_t end, int) {
       for (int64_t t = begin; t < end; ++t) {

@@ -22,8 +22,8 @@
 namespace locai::engine {
 
 // Uses BestKernels().
-void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols,
-            const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols, const float* x,
+            int64_t n_tokens, float* y, ThreadPool& pool);
 
 // Uses `kernels`, falling back to the scalar kernel where the set has none for the type.
 void MatMul(const KernelSet& kernels, TensorType weight_type, const void* weights, int64_t rows,

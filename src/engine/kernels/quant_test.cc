@@ -1,3 +1,5 @@
+#include "engine/kernels/quant.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "engine/kernels/fp16.h"
-#include "engine/kernels/quant.h"
 #include "engine/kernels/quant_blocks.h"
 #include "engine/kernels/test_util.h"
 
@@ -22,11 +23,11 @@ struct Bound {
 
 // Bounds sit ~25% above what the quantisers achieve, so a regression in quality shows.
 const Bound kBounds[] = {
-    {TensorType::kF32, 0.0},     {TensorType::kF16, 3e-4},    {TensorType::kBF16, 2.1e-3},
-    {TensorType::kQ8_0, 0.007},  {TensorType::kQ8_1, 0.007},  {TensorType::kQ8_K, 0.009},
-    {TensorType::kQ4_0, 0.11},   {TensorType::kQ4_1, 0.10},   {TensorType::kQ5_0, 0.055},
-    {TensorType::kQ5_1, 0.048},  {TensorType::kQ2_K, 0.34},   {TensorType::kQ3_K, 0.18},
-    {TensorType::kQ4_K, 0.09},   {TensorType::kQ5_K, 0.045},  {TensorType::kQ6_K, 0.022},
+    {TensorType::kF32, 0.0},    {TensorType::kF16, 3e-4},   {TensorType::kBF16, 2.1e-3},
+    {TensorType::kQ8_0, 0.007}, {TensorType::kQ8_1, 0.007}, {TensorType::kQ8_K, 0.009},
+    {TensorType::kQ4_0, 0.11},  {TensorType::kQ4_1, 0.10},  {TensorType::kQ5_0, 0.055},
+    {TensorType::kQ5_1, 0.048}, {TensorType::kQ2_K, 0.34},  {TensorType::kQ3_K, 0.18},
+    {TensorType::kQ4_K, 0.09},  {TensorType::kQ5_K, 0.045}, {TensorType::kQ6_K, 0.022},
 };
 
 class RoundTripTest : public ::testing::TestWithParam<Bound> {};
@@ -121,7 +122,7 @@ TEST(DequantizeKnownAnswer, Q8_0) {
 
 TEST(DequantizeKnownAnswer, Q5_0HighBits) {
   BlockQ5_0 block;
-  block.d = 0x3c00;  // 1
+  block.d = 0x3c00;                 // 1
   const uint32_t qh = 0x80000001u;  // elements 0 and 31 get the fifth bit
   std::memcpy(block.qh, &qh, 4);
   for (int j = 0; j < 16; ++j) block.qs[j] = 0x21;  // low nibble 1, high nibble 2
@@ -147,8 +148,8 @@ TEST(DequantizeKnownAnswer, Q4_K) {
     block.scales[j + 4] = static_cast<uint8_t>(mins[j] | ((mins[j + 4] >> 4) << 6));
     block.scales[j + 8] = static_cast<uint8_t>((scales[j + 4] & 15) | ((mins[j + 4] & 15) << 4));
   }
-  EXPECT_EQ(block.scales[0], 0x81);  // 1 | (37 >> 4) << 6
-  EXPECT_EQ(block.scales[5], 0xc2);  // 2 | (50 >> 4) << 6
+  EXPECT_EQ(block.scales[0], 0x81);               // 1 | (37 >> 4) << 6
+  EXPECT_EQ(block.scales[5], 0xc2);               // 2 | (50 >> 4) << 6
   std::memset(block.qs, 0x39, sizeof(block.qs));  // low nibble 9, high nibble 3
   float out[256];
   DequantizeRow(TensorType::kQ4_K, &block, out, 256);
@@ -171,7 +172,8 @@ TEST(DequantizeKnownAnswer, Q6_K) {
   // Quarter g of each 128-half: nibble (low for g = 0, 1; high for g = 2, 3) | field g << 4.
   const int q[4] = {1 - 32, (1 | 16) - 32, (2 | 32) - 32, (2 | 48) - 32};
   for (int e = 0; e < 256; ++e) {
-    const float expected = 0.5f * static_cast<float>(e / 16 - 8) * static_cast<float>(q[(e % 128) / 32]);
+    const float expected =
+        0.5f * static_cast<float>(e / 16 - 8) * static_cast<float>(q[(e % 128) / 32]);
     ASSERT_EQ(out[e], expected) << e;
   }
 }
@@ -192,8 +194,8 @@ TEST(DequantizeKnownAnswer, Q2_KAndQ3_KLayouts) {
   }
   // Q3_K: all scales 33 - 32 = 1, code = low 2 bits - (high bit clear ? 4 : 0).
   BlockQ3_K q3;
-  q3.d = 0x4000;  // 2
-  for (int i = 0; i < 8; ++i) q3.scales[i] = 0x11;  // low nibbles 1
+  q3.d = 0x4000;                                     // 2
+  for (int i = 0; i < 8; ++i) q3.scales[i] = 0x11;   // low nibbles 1
   for (int i = 8; i < 12; ++i) q3.scales[i] = 0xaa;  // top bits 2 -> scale 32 + 1 - 32 = 1
   for (int i = 0; i < 64; ++i) q3.qs[i] = static_cast<uint8_t>(i * 37);
   for (int i = 0; i < 32; ++i) q3.hmask[i] = static_cast<uint8_t>(i * 11);

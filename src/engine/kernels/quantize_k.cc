@@ -233,7 +233,8 @@ void QuantizeQ5_K(const float* x, BlockQ5_K* y, int64_t nb) {
       for (int l = 0; l < 32; ++l) {
         const uint8_t lo = codes[64 * chunk + l], hi = codes[64 * chunk + 32 + l];
         y[i].qs[32 * chunk + l] = static_cast<uint8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
-        y[i].qh[l] |= static_cast<uint8_t>(((lo >> 4) << (2 * chunk)) | ((hi >> 4) << (2 * chunk + 1)));
+        y[i].qh[l] |=
+            static_cast<uint8_t>(((lo >> 4) << (2 * chunk)) | ((hi >> 4) << (2 * chunk + 1)));
       }
     }
   }
