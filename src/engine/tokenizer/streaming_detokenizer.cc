@@ -5,22 +5,27 @@
 namespace locai::engine {
 
 std::string StreamingDetokenizer::Push(int32_t id) {
-  std::string piece = tokenizer_.TokenToPiece(id);
-  if (strip_leading_space_ && !piece.empty()) {
-    if (piece.front() == ' ') piece.erase(0, 1);
-    strip_leading_space_ = false;
-  }
-  pending_ += piece;
+  pending_ += tokenizer_.TokenToPiece(id);
   const size_t complete = unicode::CompleteUtf8Prefix(pending_);
   std::string out = pending_.substr(0, complete);
   pending_.erase(0, complete);
-  return out;
+  return Finish(std::move(out));
+}
+
+std::string StreamingDetokenizer::Finish(std::string text) {
+  // `text` ends on a character boundary, so a U+2581 is never split between two calls.
+  tokenizer_.UnescapeSpaces(&text);
+  if (strip_leading_space_ && !text.empty()) {
+    if (text.front() == ' ') text.erase(0, 1);
+    strip_leading_space_ = false;
+  }
+  return text;
 }
 
 std::string StreamingDetokenizer::Flush() {
   std::string out;
   out.swap(pending_);
-  return out;
+  return Finish(std::move(out));
 }
 
 }  // namespace locai::engine

@@ -6,8 +6,9 @@
 // Bytes that can never form a valid character are not held (they pass through as they are).
 // Flush returns whatever is still held, e.g. at the end of generation.
 // With `starts_text`, the ids are the start of a text rather than a continuation, and SPM's
-// added leading space is removed from the first piece exactly as Tokenizer::Decode does; the
-// concatenated output then equals Decode() of all ids.
+// added leading space is removed from the first output exactly as Tokenizer::Decode does; the
+// concatenated output then equals Decode() of all ids. Without it, the output equals the
+// concatenated TokenToPiece() of the ids (for SPM, with byte-spelled U+2581 as spaces).
 // Thread-safety: one instance per stream, used by one thread; the Tokenizer must outlive it.
 #pragma once
 
@@ -31,6 +32,8 @@ class StreamingDetokenizer {
   size_t pending_bytes() const { return pending_.size(); }
 
  private:
+  std::string Finish(std::string text);
+
   const Tokenizer& tokenizer_;
   bool strip_leading_space_;
   std::string pending_;

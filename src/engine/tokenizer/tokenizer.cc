@@ -197,18 +197,23 @@ bool Tokenizer::strips_leading_space() const {
   return model() == TokenizerModel::kSpm && vocab_->spec().add_space_prefix;
 }
 
+void Tokenizer::UnescapeSpaces(std::string* text) const {
+  if (model() != TokenizerModel::kSpm) return;
+  for (size_t pos = text->find(kSpmSpace); pos != std::string::npos;
+       pos = text->find(kSpmSpace, pos + 1)) {
+    text->replace(pos, kSpmSpace.size(), " ");
+  }
+}
+
 std::string Tokenizer::Decode(std::span<const int32_t> ids) const {
   std::string text;
-  bool strip = strips_leading_space();
   for (int32_t id : ids) {
-    if (!vocab_->Valid(id)) continue;
-    std::string_view piece = pieces_[id];
-    if (strip && !piece.empty()) {
-      if (piece.front() == ' ') piece.remove_prefix(1);
-      strip = false;
-    }
-    text += piece;
+    if (vocab_->Valid(id)) text += pieces_[id];
   }
+  // Normal pieces are already unescaped; this catches U+2581 spelled out by byte tokens (in
+  // vocabularies without a "▁" token).
+  UnescapeSpaces(&text);
+  if (strips_leading_space() && !text.empty() && text.front() == ' ') text.erase(0, 1);
   return text;
 }
 

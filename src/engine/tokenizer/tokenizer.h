@@ -56,8 +56,9 @@ class Tokenizer {
   // May be a partial UTF-8 character.
   std::string TokenToPiece(int32_t id, bool render_special = false) const;
 
-  // The text of a whole token sequence starting a text: the pieces concatenated, with SPM's
-  // added leading space removed from the first piece. Out-of-range ids are skipped.
+  // The text of a whole token sequence starting a text: the pieces concatenated, then for SPM
+  // any U+2581 that byte tokens spelled out turned into a space and the added leading space
+  // removed. Out-of-range ids are skipped.
   std::string Decode(std::span<const int32_t> ids) const;
   // As Decode, but an id outside the vocabulary is an OutOfRange error.
   Result<std::string> DecodeChecked(std::span<const int32_t> ids) const;
@@ -73,6 +74,8 @@ class Tokenizer {
   bool add_eos_default() const { return vocab_->spec().add_eos && eos_id() != kNoToken; }
   // Whether Decode/StreamingDetokenizer strip one leading space at the start of a text.
   bool strips_leading_space() const;
+  // For SPM, replaces every U+2581 in `text` (whole characters) with a space; else a no-op.
+  void UnescapeSpaces(std::string* text) const;
 
   // True for EOS, EOT and the control tokens that end a turn in common chat formats
   // (<|eot_id|>, <|eom_id|>, <|end_of_text|>, <|im_end|>, <|end|>, <|endoftext|>, <end_of_turn>).

@@ -104,6 +104,20 @@ TEST(SpmTest, ByteFallbackForUnknownCharacters) {
   EXPECT_EQ(t->Decode(Encode(*t, "\xFF" "a\xE6")), "\xFF" "a\xE6");
 }
 
+TEST(SpmTest, ByteSpelledSpaceMarkerDecodesAsSpace) {
+  // No "▁" token: the escaped spaces come out as the bytes of U+2581.
+  auto t = Make(SpmSpec({{"a", -1}}));
+  const int32_t a = kFirstPiece;
+  const Ids ids = Encode(*t, "a a");
+  EXPECT_EQ(ids, (Ids{ByteId(0xE2), ByteId(0x96), ByteId(0x81), a, ByteId(0xE2), ByteId(0x96),
+                      ByteId(0x81), a}));
+  EXPECT_EQ(t->Decode(ids), "a a");
+  StreamingDetokenizer stream(*t, /*starts_text=*/true);
+  std::string streamed;
+  for (int32_t id : ids) streamed += stream.Push(id);
+  EXPECT_EQ(streamed + stream.Flush(), "a a");
+}
+
 TEST(SpmTest, SpecialTokensOnlyWhenParsed) {
   auto t = Make(SpmSpec({{"▁", -5}, {"<", -5}, {"s", -5}, {">", -5}}));
   const int32_t space = kFirstPiece, lt = kFirstPiece + 1, s = kFirstPiece + 2, gt = kFirstPiece + 3;
