@@ -1,4 +1,5 @@
 // Hostile input: random and mutated text, random ids, and malformed GGUF tokenizer metadata.
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -240,6 +241,44 @@ TEST(HostileGgufTest, OtherMalformedKeysAreRefused) {
     ASSERT_TRUE(ids.has_value());
     EXPECT_EQ(*ids, (std::vector<int32_t>{2}));
   }
+}
+
+TEST(HostileGgufTest, NanScoreIsRefused) {
+  gguf::GgufWriter writer = SmallSpmWriter();
+  writer.SetFloat32Array("tokenizer.ggml.scores", {0, 0, 0, std::nanf(""), -2});
+  ExpectRefused(writer, "tokenizer.ggml.scores");
+}
+
+// Byte-level mutations of a valid file: whatever the GGUF reader accepts, loading either fails
+// cleanly or gives a tokenizer that encodes and decodes without incident.
+TEST(HostileGgufTest, MutatedFilesNeverCrash) {
+  gguf::GgufWriter writer = SmallSpmWriter();
+  writer.SetStringArray("tokenizer.ggml.merges", {"a b"});
+  auto bytes = writer.Serialize();
+  ASSERT_TRUE(bytes.has_value());
+  std::mt19937 rng(31337);
+  int loaded = 0;
+  for (int iter = 0; iter < 1500; ++iter) {
+    std::vector<uint8_t> mutated = *bytes;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) mutated[rng() % mutated.size()] = static_cast<uint8_t>(rng());
+    auto file = gguf::GgufFile::Parse(mutated, "mutated.gguf");
+    if (!file) continue;
+    auto tokenizer = Tokenizer::FromGguf(**file);
+    if (!tokenizer) {
+      EXPECT_FALSE(tokenizer.error().message().empty());
+      continue;
+    }
+    ++loaded;
+    const Tokenizer& t = **tokenizer;
+    for (const char* text : {"a a", "<s>x</s>", "\xFF\xE2\x96", ""}) {
+      auto ids = t.Encode(text, true, true);
+      ASSERT_TRUE(ids.has_value());
+      for (int32_t id : *ids) ASSERT_TRUE(id >= 0 && id < t.n_vocab());
+      (void)t.Decode(*ids);
+    }
+  }
+  EXPECT_GT(loaded, 0);
 }
 
 }  // namespace

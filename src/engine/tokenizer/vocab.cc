@@ -1,6 +1,7 @@
 #include "engine/tokenizer/vocab.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -50,6 +51,13 @@ Status Vocab::Index(std::string_view source) {
     return Status::InvalidArgument(KeyError(
         source, "tokenizer.ggml.token_type",
         "has " + std::to_string(s.types.size()) + " entries for " + std::to_string(n) + " tokens"));
+  }
+  for (size_t id = 0; id < s.scores.size(); ++id) {
+    // NaN would break the ordering the SPM merge queue relies on.
+    if (std::isnan(s.scores[id])) {
+      return Status::InvalidArgument(KeyError(source, "tokenizer.ggml.scores",
+                                              "token " + std::to_string(id) + " has a NaN score"));
+    }
   }
   for (size_t id = 0; id < s.types.size(); ++id) {
     if (static_cast<uint8_t>(s.types[id]) > static_cast<uint8_t>(TokenType::kByte)) {
