@@ -36,6 +36,8 @@ class EvalBudget {
   Status ChargeString(size_t bytes);
   // Counts one loop iteration; ResourceExhausted past max_loop_iterations.
   Status CountIteration();
+  // Work units left before max_steps.
+  uint64_t remaining() const { return steps_ < limits_.max_steps ? limits_.max_steps - steps_ : 0; }
 
  private:
   TemplateLimits limits_;
@@ -88,8 +90,11 @@ Status CheckValue(EvalBudget& budget, const TemplateValue& value, int extra, boo
 Result<std::string> Stringify(EvalBudget& budget, const TemplateValue& value);
 // The items a `for` loop visits: list items, dict keys, string characters; undefined is empty.
 Result<TemplateArray> IterateValue(EvalBudget& budget, const TemplateValue& value);
-// Python's <, for numbers, strings and lists: -1, 0, 1; an error for other kinds.
-Result<int> CompareValues(const TemplateValue& a, const TemplateValue& b, int max_depth);
+// Python's <, for numbers, strings and lists: -1, 0, 1; an error for other kinds. Both charge the
+// budget per pair of values visited.
+Result<int> CompareValues(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b);
+// Python ==.
+Result<bool> Equal(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b);
 // Byte offsets of the UTF-8 characters of `s` (invalid bytes count as one character each), plus
 // s.size() at the end.
 std::vector<size_t> Utf8Offsets(std::string_view s);

@@ -78,10 +78,9 @@ Result<TemplateValue> SortFilter(EvalBudget& budget, const TemplateValue& input,
     keyed.emplace_back(SortKey(key, case_sensitive), std::move(item));
   }
   Status error;
-  const int depth = budget.max_value_depth();
   LOCAI_RETURN_IF_ERROR(budget.Charge(keyed.size() * 8));
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    auto c = CompareValues(a.first, b.first, depth);
+    auto c = CompareValues(budget, a.first, b.first);
     if (!c) {
       if (error.ok()) error = c.error();
       return false;
@@ -106,7 +105,7 @@ Result<TemplateValue> UniqueFilter(EvalBudget& budget, const TemplateValue& inpu
     bool duplicate = false;
     LOCAI_RETURN_IF_ERROR(budget.Charge(seen.size() + 1));
     for (const TemplateValue& s : seen) {
-      LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(s, key, budget.max_value_depth()));
+      LOCAI_ASSIGN_OR_RETURN(bool eq, Equal(budget, s, key));
       if (eq) {
         duplicate = true;
         break;
@@ -352,7 +351,7 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
     if (const TemplateValue* v = args.Get(0, "indent"); v && v->is_int()) {
       indent = static_cast<int>(std::clamp<int64_t>(v->AsInt(), 0, 64));
     }
-    LOCAI_ASSIGN_OR_RETURN(std::string json, ToJson(input, indent, budget.max_value_depth()));
+    LOCAI_ASSIGN_OR_RETURN(std::string json, ToJson(input, indent, budget.max_value_depth(), budget.limits().max_output_bytes));
     LOCAI_RETURN_IF_ERROR(budget.ChargeString(json.size()));
     return TemplateValue(std::move(json));
   }
@@ -451,7 +450,7 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
         best = v;
         continue;
       }
-      LOCAI_ASSIGN_OR_RETURN(int c, CompareValues(SortKey(v, false), SortKey(best, false), budget.max_value_depth()));
+      LOCAI_ASSIGN_OR_RETURN(int c, CompareValues(budget, SortKey(v, false), SortKey(best, false)));
       if ((name == "min" && c < 0) || (name == "max" && c > 0)) best = v;
     }
     return best;

@@ -1,4 +1,5 @@
 // Methods of strings, dicts and loop objects, and the global functions.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -202,19 +203,28 @@ Result<TemplateValue> Range(EvalBudget& budget, const CallArgs& args) {
   }
   const int64_t start = bounds[0], stop = bounds[1], step = bounds[2];
   if (step == 0) return Err(Status::InvalidArgument("range step must not be zero"));
-  // Length computed in long double-free integer arithmetic without overflow.
-  const __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
-  const __int128 abs_step = step > 0 ? step : -static_cast<__int128>(step);
-  const __int128 length = span <= 0 ? 0 : (span + abs_step - 1) / abs_step;
-  if (length > budget.limits().max_range_length) {
-    return Err(Status::ResourceExhausted("range of " + std::to_string(static_cast<long long>(std::min<__int128>(length, INT64_MAX))) +
+  // The length in unsigned arithmetic, which cannot overflow for any int64 bounds.
+  uint64_t length = 0;
+  if (step > 0 && start < stop) {
+    length = (static_cast<uint64_t>(stop) - static_cast<uint64_t>(start) - 1) /
+                 static_cast<uint64_t>(step) + 1;
+  } else if (step < 0 && start > stop) {
+    const uint64_t abs_step = static_cast<uint64_t>(-(step + 1)) + 1;
+    length = (static_cast<uint64_t>(start) - static_cast<uint64_t>(stop) - 1) / abs_step + 1;
+  }
+  if (length > static_cast<uint64_t>(std::max<int64_t>(budget.limits().max_range_length, 0))) {
+    return Err(Status::ResourceExhausted("range of " + std::to_string(length) +
                                          " items exceeds the limit of " +
                                          std::to_string(budget.limits().max_range_length)));
   }
-  LOCAI_RETURN_IF_ERROR(budget.Charge(static_cast<uint64_t>(length)));
+  LOCAI_RETURN_IF_ERROR(budget.Charge(length));
   TemplateArray out;
   out.reserve(static_cast<size_t>(length));
-  for (__int128 i = 0; i < length; ++i) out.emplace_back(static_cast<int64_t>(start + i * step));
+  int64_t value = start;
+  for (uint64_t i = 0; i < length; ++i) {
+    out.emplace_back(value);
+    if (i + 1 < length) value += step;  // stays inside [start, stop): no overflow
+  }
   return TemplateValue(std::move(out));
 }
 

@@ -135,7 +135,7 @@ Result<bool> Contains(EvalBudget& budget, const TemplateValue& container,
   if (container.is_array()) {
     for (const TemplateValue& element : container.AsArray()) {
       LOCAI_RETURN_IF_ERROR(budget.Charge(1));
-      LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(element, item, budget.max_value_depth()));
+      LOCAI_ASSIGN_OR_RETURN(bool eq, Equal(budget, element, item));
       if (eq) return true;
     }
     return false;
@@ -255,7 +255,7 @@ Status CheckValue(EvalBudget& budget, const TemplateValue& value, int extra, boo
 
 Result<std::string> Stringify(EvalBudget& budget, const TemplateValue& value) {
   if (value.is_string()) return value.AsString();
-  LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonString(value, budget.max_value_depth()));
+  LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonString(value, budget.max_value_depth(), budget.limits().max_output_bytes));
   LOCAI_RETURN_IF_ERROR(budget.ChargeString(text.size()));
   return text;
 }
@@ -288,8 +288,11 @@ Result<TemplateArray> IterateValue(EvalBudget& budget, const TemplateValue& valu
   }
 }
 
-Result<int> CompareValues(const TemplateValue& a, const TemplateValue& b, int max_depth) {
-  if (max_depth <= 0) return Err(Status::ResourceExhausted("value nested too deeply"));
+namespace {
+Result<int> CompareAt(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b,
+                      int depth) {
+  if (depth > budget.max_value_depth()) return Err(Status::ResourceExhausted("value nested too deeply"));
+  LOCAI_RETURN_IF_ERROR(budget.Charge(1));
   if (IsNumeric(a) && IsNumeric(b)) {
     if (IsIntLike(a) && IsIntLike(b)) return a.AsInt() < b.AsInt() ? -1 : a.AsInt() > b.AsInt();
     return a.AsDouble() < b.AsDouble() ? -1 : a.AsDouble() > b.AsDouble();
@@ -302,13 +305,26 @@ Result<int> CompareValues(const TemplateValue& a, const TemplateValue& b, int ma
     const TemplateArray& x = a.AsArray();
     const TemplateArray& y = b.AsArray();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      LOCAI_ASSIGN_OR_RETURN(int c, CompareValues(x[i], y[i], max_depth - 1));
+      LOCAI_ASSIGN_OR_RETURN(int c, CompareAt(budget, x[i], y[i], depth + 1));
       if (c != 0) return c;
     }
     return x.size() < y.size() ? -1 : x.size() > y.size();
   }
   return Err(Status::InvalidArgument("cannot compare '" + std::string(a.TypeName()) + "' and '" +
                                      std::string(b.TypeName()) + "'"));
+}
+}  // namespace
+
+Result<int> CompareValues(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b) {
+  return CompareAt(budget, a, b, 0);
+}
+
+Result<bool> Equal(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b) {
+  uint64_t nodes = budget.remaining();
+  const uint64_t before = nodes;
+  auto eq = ValuesEqual(a, b, budget.max_value_depth(), &nodes);
+  LOCAI_RETURN_IF_ERROR(budget.Charge(before - nodes));
+  return eq;
 }
 
 Result<TemplateValue> ApplyBinaryOperator(EvalBudget& budget, std::string_view op,
@@ -320,11 +336,11 @@ Result<TemplateValue> ApplyBinaryOperator(EvalBudget& budget, std::string_view o
     return TemplateValue(left + right);
   }
   if (op == "==" || op == "!=") {
-    LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(a, b, budget.max_value_depth()));
+    LOCAI_ASSIGN_OR_RETURN(bool eq, Equal(budget, a, b));
     return TemplateValue(eq == (op == "=="));
   }
   if (op == "<" || op == "<=" || op == ">" || op == ">=") {
-    LOCAI_ASSIGN_OR_RETURN(int c, CompareValues(a, b, budget.max_value_depth()));
+    LOCAI_ASSIGN_OR_RETURN(int c, CompareValues(budget, a, b));
     if (op == "<") return TemplateValue(c < 0);
     if (op == "<=") return TemplateValue(c <= 0);
     if (op == ">") return TemplateValue(c > 0);

@@ -14,6 +14,7 @@ const TemplateObject kEmptyObject;
 const TemplateCallable kEmptyCallable;
 
 Status TooDeep() { return Status::ResourceExhausted("value nested too deeply"); }
+Status TooLarge() { return Status::ResourceExhausted("value text larger than the output limit"); }
 
 void AppendPythonStringRepr(const std::string& s, std::string* out) {
   // Python picks single quotes unless the text has a ' and no ".
@@ -69,8 +70,10 @@ void AppendJsonString(const std::string& s, std::string* out) {
 }
 
 // Shared by str() and repr(): containers always show their items with repr().
-Status AppendPython(const TemplateValue& v, bool repr, int depth, std::string* out) {
+Status AppendPython(const TemplateValue& v, bool repr, int depth, size_t max_bytes,
+                    std::string* out) {
   if (depth <= 0) return TooDeep();
+  if (out->size() > max_bytes) return TooLarge();
   switch (v.kind()) {
     case TemplateValue::Kind::kUndefined: break;
     case TemplateValue::Kind::kNull: out->append("None"); break;
@@ -90,7 +93,7 @@ Status AppendPython(const TemplateValue& v, bool repr, int depth, std::string* o
       for (const TemplateValue& item : v.AsArray()) {
         if (!first) out->append(", ");
         first = false;
-        Status s = AppendPython(item, true, depth - 1, out);
+        Status s = AppendPython(item, true, depth - 1, max_bytes, out);
         if (!s.ok()) return s;
       }
       out->push_back(']');
@@ -105,7 +108,7 @@ Status AppendPython(const TemplateValue& v, bool repr, int depth, std::string* o
         first = false;
         AppendPythonStringRepr(key, out);
         out->append(": ");
-        Status s = AppendPython(item, true, depth - 1, out);
+        Status s = AppendPython(item, true, depth - 1, max_bytes, out);
         if (!s.ok()) return s;
       }
       out->append(obj.is_namespace ? "}>" : "}");
@@ -123,8 +126,10 @@ void AppendNewlineIndent(int indent, int level, std::string* out) {
   out->append(static_cast<size_t>(indent) * static_cast<size_t>(level), ' ');
 }
 
-Status AppendJson(const TemplateValue& v, int indent, int level, int depth, std::string* out) {
+Status AppendJson(const TemplateValue& v, int indent, int level, int depth, size_t max_bytes,
+                  std::string* out) {
   if (depth <= 0) return TooDeep();
+  if (out->size() > max_bytes) return TooLarge();
   switch (v.kind()) {
     case TemplateValue::Kind::kUndefined:
     case TemplateValue::Kind::kNull:
@@ -153,7 +158,7 @@ Status AppendJson(const TemplateValue& v, int indent, int level, int depth, std:
       for (size_t i = 0; i < items.size(); ++i) {
         if (i > 0) out->append(indent >= 0 ? "," : ", ");
         if (indent >= 0) AppendNewlineIndent(indent, level + 1, out);
-        Status s = AppendJson(items[i], indent, level + 1, depth - 1, out);
+        Status s = AppendJson(items[i], indent, level + 1, depth - 1, max_bytes, out);
         if (!s.ok()) return s;
       }
       if (indent >= 0) AppendNewlineIndent(indent, level, out);
@@ -172,7 +177,7 @@ Status AppendJson(const TemplateValue& v, int indent, int level, int depth, std:
         if (indent >= 0) AppendNewlineIndent(indent, level + 1, out);
         AppendJsonString(entries[i].first, out);
         out->append(": ");
-        Status s = AppendJson(entries[i].second, indent, level + 1, depth - 1, out);
+        Status s = AppendJson(entries[i].second, indent, level + 1, depth - 1, max_bytes, out);
         if (!s.ok()) return s;
       }
       if (indent >= 0) AppendNewlineIndent(indent, level, out);
@@ -334,29 +339,38 @@ std::string_view TemplateValue::TypeName() const {
   return "?";
 }
 
-Result<std::string> ToPythonString(const TemplateValue& value, int max_depth) {
+Result<std::string> ToPythonString(const TemplateValue& value, int max_depth, size_t max_bytes) {
   std::string out;
-  Status s = AppendPython(value, false, max_depth, &out);
+  Status s = AppendPython(value, false, max_depth, max_bytes, &out);
   if (!s.ok()) return Err(s);
+  if (out.size() > max_bytes) return Err(TooLarge());
   return out;
 }
 
-Result<std::string> ToPythonRepr(const TemplateValue& value, int max_depth) {
+Result<std::string> ToPythonRepr(const TemplateValue& value, int max_depth, size_t max_bytes) {
   std::string out;
-  Status s = AppendPython(value, true, max_depth, &out);
+  Status s = AppendPython(value, true, max_depth, max_bytes, &out);
   if (!s.ok()) return Err(s);
+  if (out.size() > max_bytes) return Err(TooLarge());
   return out;
 }
 
-Result<std::string> ToJson(const TemplateValue& value, int indent, int max_depth) {
+Result<std::string> ToJson(const TemplateValue& value, int indent, int max_depth,
+                           size_t max_bytes) {
   std::string out;
-  Status s = AppendJson(value, indent, 0, max_depth, &out);
+  Status s = AppendJson(value, indent, 0, max_depth, max_bytes, &out);
   if (!s.ok()) return Err(s);
+  if (out.size() > max_bytes) return Err(TooLarge());
   return out;
 }
 
-Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max_depth) {
+Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max_depth,
+                         uint64_t* node_budget) {
   if (max_depth <= 0) return Err(TooDeep());
+  if (node_budget != nullptr) {
+    if (*node_budget == 0) return Err(Status::ResourceExhausted("comparison needs too many steps"));
+    --*node_budget;
+  }
   using Kind = TemplateValue::Kind;
   const bool a_num = a.is_number() || a.is_bool();
   const bool b_num = b.is_number() || b.is_bool();
@@ -370,11 +384,12 @@ Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max
     case Kind::kNull: return true;
     case Kind::kString: return a.AsString() == b.AsString();
     case Kind::kArray: {
+      if (a.Identity() == b.Identity()) return true;
       const TemplateArray& x = a.AsArray();
       const TemplateArray& y = b.AsArray();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
-        LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(x[i], y[i], max_depth - 1));
+        LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(x[i], y[i], max_depth - 1, node_budget));
         if (!eq) return false;
       }
       return true;
@@ -387,7 +402,7 @@ Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max
       for (const auto& [key, item] : x.entries()) {
         const TemplateValue* other = y.Find(key);
         if (other == nullptr) return false;
-        LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(item, *other, max_depth - 1));
+        LOCAI_ASSIGN_OR_RETURN(bool eq, ValuesEqual(item, *other, max_depth - 1, node_budget));
         if (!eq) return false;
       }
       return true;

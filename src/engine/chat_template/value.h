@@ -8,6 +8,7 @@
 // Thread-safety: a value is safe to read from several threads once nobody mutates it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -128,17 +129,25 @@ class TemplateValue {
       data_;
 };
 
-// Conversions that recurse into arrays and objects fail with ResourceExhausted past `max_depth`.
+// Conversions that recurse into arrays and objects fail with ResourceExhausted past `max_depth`
+// levels or, for the text conversions, past `max_bytes` of output (a value may share one array
+// many times, so its text can be far larger than its memory).
 // Python str(): strings as they are, None, True/False, 1.0, ['a', 1], {'k': 'v'}; undefined is "".
-Result<std::string> ToPythonString(const TemplateValue& value, int max_depth);
+Result<std::string> ToPythonString(const TemplateValue& value, int max_depth,
+                                   size_t max_bytes = SIZE_MAX);
 // Python repr(): like str() but strings are quoted ('it\'s' as Python writes it: "it's").
-Result<std::string> ToPythonRepr(const TemplateValue& value, int max_depth);
+Result<std::string> ToPythonRepr(const TemplateValue& value, int max_depth,
+                                 size_t max_bytes = SIZE_MAX);
 // json.dumps(value, ensure_ascii=False, indent=indent): indent < 0 means none (", " and ": "
 // separators on one line); indent >= 0 puts each item on its own line with "," and ": ".
 // Undefined is written as null.
-Result<std::string> ToJson(const TemplateValue& value, int indent, int max_depth);
+Result<std::string> ToJson(const TemplateValue& value, int indent, int max_depth,
+                           size_t max_bytes = SIZE_MAX);
 // Python ==: 1 == 1.0 == True; arrays element-wise; objects as key sets; undefined == undefined.
-Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max_depth);
+// When `node_budget` is given, each pair of values compared takes one from it, and an exhausted
+// budget is ResourceExhausted.
+Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max_depth,
+                         uint64_t* node_budget = nullptr);
 // Python double repr: the shortest text that reads back, with ".0" added to integral values.
 std::string FormatDouble(double value);
 
