@@ -63,19 +63,19 @@ class JsonPrefixValidator {
   struct State {
     uint64_t object_bits = 0;  // bit d set: the container at depth d + 1 is an object
     uint16_t depth = 0;
-    uint16_t whitespace = 0;   // length of the current whitespace run
-    uint16_t digits = 0;       // mantissa digits of the current number
+    uint16_t whitespace = 0;  // length of the current whitespace run
+    uint16_t digits = 0;      // mantissa digits of the current number
     uint8_t exponent_digits = 0;
-    uint8_t mode = 0;          // a Mode in the .cc
-    uint8_t in_key = 0;        // the current string is an object key
-    uint8_t literal = 0;       // which of true/false/null
-    uint8_t literal_pos = 0;   // bytes of it matched
-    uint8_t hex_count = 0;     // hex digits of the current \u escape seen
-    uint8_t hex_first = 0;     // value of its first hex digit
+    uint8_t mode = 0;            // a Mode in the .cc
+    uint8_t in_key = 0;          // the current string is an object key
+    uint8_t literal = 0;         // which of true/false/null
+    uint8_t literal_pos = 0;     // bytes of it matched
+    uint8_t hex_count = 0;       // hex digits of the current \u escape seen
+    uint8_t hex_first = 0;       // value of its first hex digit
     uint8_t high_surrogate = 0;  // the current escape is a high surrogate
-    uint8_t expect_low = 0;    // the current escape must be a low surrogate
+    uint8_t expect_low = 0;      // the current escape must be a low surrogate
     uint8_t utf8_remaining = 0;  // continuation bytes still due
-    uint8_t utf8_lo = 0;       // allowed range of the next continuation byte
+    uint8_t utf8_lo = 0;         // allowed range of the next continuation byte
     uint8_t utf8_hi = 0;
   };
   // Steps `state` over one byte; false (and the state failed) if it is not accepted.

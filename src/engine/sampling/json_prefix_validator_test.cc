@@ -68,26 +68,26 @@ struct InvalidCase {
 
 TEST(JsonPrefixValidatorTest, RejectsAtTheFirstBadByte) {
   const std::vector<InvalidCase> cases = {
-      {"[1]", 0},                        // json_object mode needs an object
+      {"[1]", 0},  // json_object mode needs an object
       {"x", 0},
-      {"{\"a\":1,}", 7},                 // trailing comma
-      {"{\"a\" 1}", 5},                  // missing colon
-      {"{a:1}", 1},                      // unquoted key
-      {"{\"a\":01}", 6},                 // leading zero
+      {"{\"a\":1,}", 7},  // trailing comma
+      {"{\"a\" 1}", 5},   // missing colon
+      {"{a:1}", 1},       // unquoted key
+      {"{\"a\":01}", 6},  // leading zero
       {"{\"a\":tru}", 8},
       {"{\"a\":nul1}", 8},
-      {"{\"a\":\"\\x\"}", 7},            // bad escape
+      {"{\"a\":\"\\x\"}", 7},  // bad escape
       {"{\"a\":\"\\u12G4\"}", 10},
-      {"{\"a\":\"\\uDC00\"}", 9},        // lone low surrogate: rejected at its second digit
-      {"{\"a\":\"\\uD800x\"}", 12},      // high surrogate without its low half
-      {"{\"a\":\"\\uD800\\u0041\"}", 14},  // ... followed by a non-surrogate
-      {"{\"a\":\"x\ny\"}", 7},           // raw control character in a string
-      {"{\"a\":\"\xC0\x80\"}", 6},       // overlong UTF-8 lead byte
-      {"{\"a\":\"\xE0\x80\x80\"}", 7},   // overlong 3-byte form
-      {"{\"a\":\"\xED\xA0\x80\"}", 7},   // encoded surrogate
+      {"{\"a\":\"\\uDC00\"}", 9},           // lone low surrogate: rejected at its second digit
+      {"{\"a\":\"\\uD800x\"}", 12},         // high surrogate without its low half
+      {"{\"a\":\"\\uD800\\u0041\"}", 14},   // ... followed by a non-surrogate
+      {"{\"a\":\"x\ny\"}", 7},              // raw control character in a string
+      {"{\"a\":\"\xC0\x80\"}", 6},          // overlong UTF-8 lead byte
+      {"{\"a\":\"\xE0\x80\x80\"}", 7},      // overlong 3-byte form
+      {"{\"a\":\"\xED\xA0\x80\"}", 7},      // encoded surrogate
       {"{\"a\":\"\xF4\x90\x80\x80\"}", 7},  // above U+10FFFF
-      {"{\"a\":\"\xC3(\"}", 7},          // missing continuation byte
-      {"{\"a\":1}}", 7},                 // trailing garbage
+      {"{\"a\":\"\xC3(\"}", 7},             // missing continuation byte
+      {"{\"a\":1}}", 7},                    // trailing garbage
       {"{\"a\":1} x", 8},
       {"{\"a\":-}", 6},
       {"{\"a\":1.}", 7},
@@ -103,7 +103,7 @@ TEST(JsonPrefixValidatorTest, RejectsAtTheFirstBadByte) {
       {"{\"a\":{]}", 6},
       {"{\"a\":1,\"b\"}", 10},
       {"{,}", 1},
-      {"{\"a\":\xC3\xA9}", 5},           // non-ASCII outside a string
+      {"{\"a\":\xC3\xA9}", 5},  // non-ASCII outside a string
   };
   for (const InvalidCase& c : cases) {
     SCOPED_TRACE(c.doc);
@@ -237,9 +237,9 @@ class RandomJson {
     }
   }
   std::string String() {
-    static const char* const kParts[] = {"a",      "xyz",        "\\n",         "\\\"",
-                                         "\\u00e9", "\\uD83D\\uDE00", "\xC3\xA9",   "\xE2\x82\xAC",
-                                         " ",      "\\\\",       "\xF0\x9F\x98\x80", "/"};
+    static const char* const kParts[] = {
+        "a",        "xyz",          "\\n", "\\\"", "\\u00e9",          "\\uD83D\\uDE00",
+        "\xC3\xA9", "\xE2\x82\xAC", " ",   "\\\\", "\xF0\x9F\x98\x80", "/"};
     std::string out = "\"";
     const int n = static_cast<int>(Pick(5));
     for (int i = 0; i < n; ++i) out += kParts[Pick(std::size(kParts))];

@@ -31,26 +31,37 @@ bool IsPlainStringContent(const std::string& piece) {
   return state.mode == start.mode;  // not left inside a multi-byte character
 }
 
-// The shared loop; `plain` is empty for the unprecomputed variant.
-void MaskImpl(const JsonPrefixValidator& validator, std::span<const std::string> pieces,
-              std::span<const uint8_t> plain, std::span<float> logits, int32_t eos_id) {
-  const bool has_eos = eos_id >= 0 && static_cast<size_t>(eos_id) < logits.size();
-  const float eos_logit = has_eos ? logits[eos_id] : kNegInf;
-  const std::array<bool, 256> allowed = FirstByteTable(validator);
-  const bool in_plain_string = !plain.empty() && validator.InPlainString();
-  const size_t n = std::min(pieces.size(), logits.size());
-  for (size_t id = 0; id < n; ++id) {
-    const std::string& piece = pieces[id];
-    if (piece.empty() || !allowed[static_cast<uint8_t>(piece[0])]) {
-      logits[id] = kNegInf;
-      continue;
-    }
-    if (piece.size() == 1 || (in_plain_string && plain[id] != 0)) continue;
-    if (!validator.Accepts(piece)) logits[id] = kNegInf;
+bool IsEog(std::span<const int32_t> eog_ids, size_t id) {
+  for (int32_t eog : eog_ids) {
+    if (eog >= 0 && static_cast<size_t>(eog) == id) return true;
   }
-  for (size_t id = n; id < logits.size(); ++id) logits[id] = kNegInf;
-  // EOS is decided by completeness alone, whatever its piece says.
-  if (has_eos) logits[eos_id] = validator.Complete() ? eos_logit : kNegInf;
+  return false;
+}
+
+// Masks logits[begin, end) where allowed(id) is false, leaving end-of-generation tokens alone, then
+// decides those by completeness alone, whatever their pieces say.
+template <typename Allowed>
+void ApplyMask(std::span<float> logits, std::span<const int32_t> eog_ids, bool complete,
+               Allowed&& allowed) {
+  for (size_t id = 0; id < logits.size(); ++id) {
+    if (!allowed(id) && !IsEog(eog_ids, id)) logits[id] = kNegInf;
+  }
+  if (complete) return;
+  for (int32_t eog : eog_ids) {
+    if (eog >= 0 && static_cast<size_t>(eog) < logits.size()) logits[eog] = kNegInf;
+  }
+}
+
+// The check for one piece without precomputation.
+bool PieceAllowed(const JsonPrefixValidator& validator, const std::array<bool, 256>& first_allowed,
+                  const std::string& piece) {
+  if (piece.empty() || !first_allowed[static_cast<uint8_t>(piece[0])]) return false;
+  return piece.size() == 1 || validator.Accepts(piece);
+}
+
+// An eos_id of -1 means none.
+std::span<const int32_t> EosSpan(const int32_t& eos_id) {
+  return eos_id >= 0 ? std::span<const int32_t>(&eos_id, 1) : std::span<const int32_t>();
 }
 
 }  // namespace
@@ -58,7 +69,16 @@ void MaskImpl(const JsonPrefixValidator& validator, std::span<const std::string>
 void MaskInvalidTokens(const JsonPrefixValidator& validator,
                        std::span<const std::string> token_pieces, std::span<float> logits,
                        int32_t eos_id) {
-  MaskImpl(validator, token_pieces, {}, logits, eos_id);
+  MaskInvalidTokens(validator, token_pieces, logits, EosSpan(eos_id));
+}
+
+void MaskInvalidTokens(const JsonPrefixValidator& validator,
+                       std::span<const std::string> token_pieces, std::span<float> logits,
+                       std::span<const int32_t> eog_ids) {
+  const std::array<bool, 256> first_allowed = FirstByteTable(validator);
+  ApplyMask(logits, eog_ids, validator.Complete(), [&](size_t id) {
+    return id < token_pieces.size() && PieceAllowed(validator, first_allowed, token_pieces[id]);
+  });
 }
 
 JsonTokenMasker::JsonTokenMasker(std::span<const std::string> token_pieces)
@@ -97,9 +117,8 @@ JsonTokenMasker::JsonTokenMasker(std::span<const std::string> token_pieces)
 size_t JsonTokenMasker::SkipPrefix(size_t begin, size_t end, std::string_view prefix) const {
   const auto first = sorted_.begin() + static_cast<std::ptrdiff_t>(begin);
   const auto last = sorted_.begin() + static_cast<std::ptrdiff_t>(end);
-  const auto it = std::partition_point(first, last, [&](int32_t id) {
-    return std::string_view(pieces_[id]).starts_with(prefix);
-  });
+  const auto it = std::partition_point(
+      first, last, [&](int32_t id) { return std::string_view(pieces_[id]).starts_with(prefix); });
   return static_cast<size_t>(it - sorted_.begin());
 }
 
@@ -135,13 +154,16 @@ void JsonTokenMasker::WalkRange(const JsonPrefixValidator& validator, size_t beg
 
 void JsonTokenMasker::Mask(const JsonPrefixValidator& validator, std::span<float> logits,
                            int32_t eos_id) {
-  const bool has_eos = eos_id >= 0 && static_cast<size_t>(eos_id) < logits.size();
-  const float eos_logit = has_eos ? logits[eos_id] : kNegInf;
+  Mask(validator, logits, EosSpan(eos_id));
+}
+
+void JsonTokenMasker::Mask(const JsonPrefixValidator& validator, std::span<float> logits,
+                           std::span<const int32_t> eog_ids) {
   std::fill(allowed_.begin(), allowed_.end(), 0);
   if (validator.failed()) {
     // Nothing is allowed.
   } else if (validator.InPlainString()) {
-    for (size_t id = 0; id < plain_string_.size(); ++id) allowed_[id] = plain_string_[id];
+    std::copy(plain_string_.begin(), plain_string_.end(), allowed_.begin());
     for (int32_t id : non_plain_) allowed_[id] = validator.Accepts(pieces_[id]) ? 1 : 0;
   } else {
     const std::array<bool, 256> first_allowed = FirstByteTable(validator);
@@ -149,12 +171,8 @@ void JsonTokenMasker::Mask(const JsonPrefixValidator& validator, std::span<float
       if (first_allowed[b]) WalkRange(validator, first_byte_begin_[b], first_byte_begin_[b + 1]);
     }
   }
-  const size_t n = std::min(pieces_.size(), logits.size());
-  for (size_t id = 0; id < n; ++id) {
-    if (allowed_[id] == 0) logits[id] = kNegInf;
-  }
-  for (size_t id = n; id < logits.size(); ++id) logits[id] = kNegInf;
-  if (has_eos) logits[eos_id] = validator.Complete() ? eos_logit : kNegInf;
+  ApplyMask(logits, eog_ids, validator.Complete(),
+            [&](size_t id) { return id < allowed_.size() && allowed_[id] != 0; });
 }
 
 }  // namespace locai::engine

@@ -22,6 +22,11 @@ namespace locai::engine {
 void MaskInvalidTokens(const JsonPrefixValidator& validator,
                        std::span<const std::string> token_pieces, std::span<float> logits,
                        int32_t eos_id);
+// The same with several end-of-generation tokens (e.g. Llama 3's <|end_of_text|> and <|eot_id|>),
+// each kept exactly when the validator is Complete().
+void MaskInvalidTokens(const JsonPrefixValidator& validator,
+                       std::span<const std::string> token_pieces, std::span<float> logits,
+                       std::span<const int32_t> eog_ids);
 
 // The same masking with per-vocabulary precomputation, for the engine's per-step use:
 // - inside a string, tokens that are "plain string content" (no '"', '\\' or control bytes,
@@ -36,6 +41,8 @@ class JsonTokenMasker {
   explicit JsonTokenMasker(std::span<const std::string> token_pieces);
 
   void Mask(const JsonPrefixValidator& validator, std::span<float> logits, int32_t eos_id);
+  void Mask(const JsonPrefixValidator& validator, std::span<float> logits,
+            std::span<const int32_t> eog_ids);
 
   size_t size() const { return pieces_.size(); }
 
@@ -46,12 +53,12 @@ class JsonTokenMasker {
   size_t SkipPrefix(size_t begin, size_t end, std::string_view prefix) const;
 
   std::vector<std::string> pieces_;
-  std::vector<uint8_t> plain_string_;     // by token id
-  std::vector<int32_t> non_plain_;        // ids of non-empty pieces that are not plain
-  std::vector<int32_t> sorted_;           // ids of non-empty pieces, by piece bytes
-  std::vector<uint32_t> common_prefix_;   // with the previous piece in sorted_ order
+  std::vector<uint8_t> plain_string_;       // by token id
+  std::vector<int32_t> non_plain_;          // ids of non-empty pieces that are not plain
+  std::vector<int32_t> sorted_;             // ids of non-empty pieces, by piece bytes
+  std::vector<uint32_t> common_prefix_;     // with the previous piece in sorted_ order
   std::vector<uint32_t> first_byte_begin_;  // [b], [b + 1]: sorted_ range starting with byte b
-  std::vector<uint8_t> allowed_;          // scratch, by token id
+  std::vector<uint8_t> allowed_;            // scratch, by token id
   std::vector<JsonPrefixValidator::State> states_;  // scratch: state after each prefix length
 };
 

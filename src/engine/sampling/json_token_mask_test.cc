@@ -21,11 +21,51 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // A small vocabulary of JSON-ish pieces. The last token is EOS; token 1 is a control token.
 std::vector<std::string> JsonishVocabulary() {
   return {
-      "</s>-ish text", "",  "{",     "}",        "[",      "]",    "\"",      ":",   ",",
-      " ",             "\n", "a",    "bc",       "\\n",    "\\",   "u",       "00e9", "\\u00e9",
-      "0",             "1",  "12",   "-",        ".",      "e",    "E+",      "true", "false",
-      "null",          "tr", "ue",   "\"key\":", "\xC3\xA9", "\xC3", "\xA9",  ",\"",  "}}",
-      "]}",            "5e", "{\"",  "\":",      "\"}",    "}\n",  "x\"",     "[]",  "{}",
+      "</s>-ish text",
+      "",
+      "{",
+      "}",
+      "[",
+      "]",
+      "\"",
+      ":",
+      ",",
+      " ",
+      "\n",
+      "a",
+      "bc",
+      "\\n",
+      "\\",
+      "u",
+      "00e9",
+      "\\u00e9",
+      "0",
+      "1",
+      "12",
+      "-",
+      ".",
+      "e",
+      "E+",
+      "true",
+      "false",
+      "null",
+      "tr",
+      "ue",
+      "\"key\":",
+      "\xC3\xA9",
+      "\xC3",
+      "\xA9",
+      ",\"",
+      "}}",
+      "]}",
+      "5e",
+      "{\"",
+      "\":",
+      "\"}",
+      "}\n",
+      "x\"",
+      "[]",
+      "{}",
       "<eos>",
   };
 }
@@ -44,8 +84,8 @@ TEST(JsonTokenMaskTest, MasksExactlyTheTokensThatCannotContinue) {
   std::vector<float> logits(vocab.size(), 1.0f);
   MaskInvalidTokens(validator, vocab, logits, eos);
   for (size_t id = 0; id < vocab.size(); ++id) {
-    const bool expect = static_cast<int32_t>(id) != eos && !vocab[id].empty() &&
-                        validator.Accepts(vocab[id]);
+    const bool expect =
+        static_cast<int32_t>(id) != eos && !vocab[id].empty() && validator.Accepts(vocab[id]);
     EXPECT_EQ(logits[id] != kNegInf, expect) << "token '" << vocab[id] << "'";
     if (expect) {
       EXPECT_EQ(logits[id], 1.0f);
@@ -86,13 +126,34 @@ TEST(JsonTokenMaskTest, EosOnlyWhenCompleteAndKeepsItsLogit) {
   EXPECT_EQ(longer[vocab.size() + 2], kNegInf);
 }
 
+TEST(JsonTokenMaskTest, SeveralEndOfGenerationTokens) {
+  const std::vector<std::string> vocab = JsonishVocabulary();
+  const std::vector<int32_t> eog = {0, static_cast<int32_t>(vocab.size()) - 1, 999};
+  JsonTokenMasker masker(vocab);
+  for (const bool complete : {false, true}) {
+    JsonPrefixValidator validator;
+    ASSERT_TRUE(validator.Advance(complete ? "{}" : "{"));
+    std::vector<float> plain(vocab.size(), 1.5f);
+    std::vector<float> fast(vocab.size(), 1.5f);
+    MaskInvalidTokens(validator, vocab, plain, eog);
+    masker.Mask(validator, fast, eog);
+    for (const std::vector<float>* logits : {&plain, &fast}) {
+      EXPECT_EQ((*logits)[0], complete ? 1.5f : kNegInf);
+      EXPECT_EQ(logits->back(), complete ? 1.5f : kNegInf);
+      EXPECT_EQ((*logits)[3], complete ? kNegInf : 1.5f);  // "}"
+    }
+  }
+}
+
 TEST(JsonTokenMaskTest, PrecomputedMaskerMatchesPlainFunction) {
   const std::vector<std::string> vocab = JsonishVocabulary();
   const int32_t eos = static_cast<int32_t>(vocab.size()) - 1;
   JsonTokenMasker masker(vocab);
   const std::vector<std::string> prefixes = {
-      "", " ", "{", "{\"", "{\"ab", "{\"a\xC3", "{\"a\\", "{\"a\\u00", "{\"a\":", "{\"a\":\"x",
-      "{\"a\":[1", "{\"a\":[1,tr", "{\"a\":-", "{\"a\":1.5e", "{\"a\":{}}", "{\"a\":\"\\uD83D"};
+      "",         " ",           "{",          "{\"",
+      "{\"ab",    "{\"a\xC3",    "{\"a\\",     "{\"a\\u00",
+      "{\"a\":",  "{\"a\":\"x",  "{\"a\":[1",  "{\"a\":[1,tr",
+      "{\"a\":-", "{\"a\":1.5e", "{\"a\":{}}", "{\"a\":\"\\uD83D"};
   for (const std::string& prefix : prefixes) {
     SCOPED_TRACE(prefix);
     JsonPrefixValidator validator;

@@ -77,6 +77,8 @@ void Sampler::Sample(std::span<const float> logits, SampledToken& out) {
 
 void Sampler::ComputeLogprobs(std::span<const float> logits, SampledToken& out) const {
   out.top.clear();
+  out.logprob = 0.0f;
+  if (!params_.compute_logprobs) return;
   float max_logit = kNegInf;
   for (float logit : logits) max_logit = std::max(max_logit, Sanitize(logit));
   if (max_logit == kNegInf) {

@@ -8,9 +8,9 @@
 // Usage per step: `SampledToken t = sampler.Sample(logits); sampler.Accept(t.id);`. Sample() does
 // not accept the token itself, so a caller may reject or replace it (e.g. a stop string).
 //
-// Reported log-probabilities are the log-softmax of the logits given to Sample(), before any stage
-// (what OpenAI's `logprobs` reports). If the caller masks logits first (JSON mode), they describe
-// the masked distribution.
+// Reported log-probabilities (unless params.compute_logprobs is false) are the log-softmax of the
+// logits given to Sample(), before any stage (what OpenAI's `logprobs` reports). If the caller
+// masks logits first (JSON mode), they describe the masked distribution.
 //
 // Determinism: the same params, seed and sequence of logits and accepted tokens give the same
 // tokens on every run and platform (own RNG, a total order for every sort, fixed summation
@@ -35,7 +35,7 @@
 namespace locai::engine {
 
 struct SampledToken {
-  int32_t id = -1;      // -1 only when Sample() was given no logits
+  int32_t id = -1;       // -1 only when Sample() was given no logits
   float logprob = 0.0f;  // log-softmax of the raw logits at `id`
   // The params.top_logprobs most likely tokens by raw logit, (id, logprob), descending; equal
   // logits are ordered by ascending id.

@@ -27,8 +27,8 @@ struct TokenCandidate {
 // allocates only on its first token.
 struct CandidateList {
   std::vector<TokenCandidate> items;
-  bool dense = true;    // items[i].id == i for every i: nothing removed or reordered yet
-  bool sorted = false;  // items ordered by (logit descending, id ascending)
+  bool dense = true;      // items[i].id == i for every i: nothing removed or reordered yet
+  bool sorted = false;    // items ordered by (logit descending, id ascending)
   int32_t selected = -1;  // index into items chosen by the picker, -1 before
 
   // Resets to the dense list of `logits` (NaN becomes -infinity).

@@ -82,12 +82,14 @@ TEST(SamplerTest, TopKKeepsExactlyTheKBest) {
   sampler.Sample(logits);
   std::vector<int32_t> order(300);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
   const std::set<int32_t> expected(order.begin(), order.begin() + 5);
   EXPECT_EQ(SurvivingIds(sampler), expected);
   // Sorted descending for the draw.
   const auto survivors = sampler.LastCandidates();
-  for (size_t i = 1; i < survivors.size(); ++i) EXPECT_GE(survivors[i - 1].logit, survivors[i].logit);
+  for (size_t i = 1; i < survivors.size(); ++i)
+    EXPECT_GE(survivors[i - 1].logit, survivors[i].logit);
 }
 
 TEST(SamplerTest, TopPKeepsTheSmallestNucleus) {
@@ -96,11 +98,8 @@ TEST(SamplerTest, TopPKeepsTheSmallestNucleus) {
     float top_p;
     std::set<int32_t> expected;
   };
-  for (const Case& c : std::vector<Case>{{0.4f, {1}},
-                                         {0.75f, {1, 3}},
-                                         {0.85f, {1, 3, 0}},
-                                         {0.99f, {1, 3, 0, 2}},
-                                         {0.0f, {1}}}) {
+  for (const Case& c : std::vector<Case>{
+           {0.4f, {1}}, {0.75f, {1, 3}}, {0.85f, {1, 3, 0}}, {0.99f, {1, 3, 0, 2}}, {0.0f, {1}}}) {
     SamplingParams params;
     params.top_p = c.top_p;
     Sampler sampler(params, 4);
@@ -144,11 +143,8 @@ TEST(SamplerTest, MinPKeepsTokensAboveTheScaledMaximum) {
     float min_p;
     std::set<int32_t> expected;
   };
-  for (const Case& c : std::vector<Case>{{0.05f, {0, 1, 2, 3}},
-                                         {0.2f, {0, 1, 3}},
-                                         {0.5f, {1, 3}},
-                                         {0.9f, {1}},
-                                         {1.0f, {1}}}) {
+  for (const Case& c : std::vector<Case>{
+           {0.05f, {0, 1, 2, 3}}, {0.2f, {0, 1, 3}}, {0.5f, {1, 3}}, {0.9f, {1}}, {1.0f, {1}}}) {
     SamplingParams params;
     params.min_p = c.min_p;
     Sampler sampler(params, 4);
@@ -276,7 +272,8 @@ TEST(SamplerTest, LogprobsAreLogSoftmaxOfRawLogits) {
 
   std::vector<int32_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
   ASSERT_EQ(token.top.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(token.top[i].first, order[i]);
@@ -332,6 +329,18 @@ TEST(SamplerTest, SeededDrawsArePinned) {
   EXPECT_EQ(rng.Next(), 0xbf6e1f784956452aULL);
   const std::vector<int32_t> expected = {5, 78, 7, 15, 77, 24, 39, 25, 55, 5, 72, 93};
   EXPECT_EQ(Draws(2024, 12), expected);
+}
+
+TEST(SamplerTest, LogprobsCanBeSkipped) {
+  SamplingParams params;
+  params.compute_logprobs = false;
+  params.top_logprobs = 3;
+  params.temperature = 0.0f;
+  Sampler sampler(params, 4);
+  const SampledToken token = sampler.Sample(std::vector<float>{1, 2, 3, 0});
+  EXPECT_EQ(token.id, 2);
+  EXPECT_EQ(token.logprob, 0.0f);
+  EXPECT_TRUE(token.top.empty());
 }
 
 TEST(SamplerTest, NanLogitsNeverWin) {

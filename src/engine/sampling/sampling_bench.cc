@@ -182,7 +182,8 @@ double MicrosPerCall(int iterations, const std::function<void(int)>& fn) {
     const auto start = std::chrono::steady_clock::now();
     fn(i);
     times.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::nth_element(times.begin(), times.begin() + iterations / 2, times.end());
   return times[iterations / 2];
@@ -217,6 +218,11 @@ int main(int argc, char** argv) {
   SamplingParams greedy;
   greedy.temperature = 0.0f;
   BenchSample("greedy", greedy, true);
+  greedy.compute_logprobs = false;
+  BenchSample("greedy, compute_logprobs false", greedy, true);
+  SamplingParams typical_nolp = typical;
+  typical_nolp.compute_logprobs = false;
+  BenchSample("typical, compute_logprobs false", typical_nolp, true);
   SamplingParams openai;
   openai.temperature = 1.0f;
   openai.top_p = 0.95f;
@@ -254,8 +260,9 @@ int main(int argc, char** argv) {
       logits = raw;
       masker.Mask(validator, logits, kVocab - 1);
     });
-    std::printf("  after %-22s MaskInvalidTokens %7.1f us  JsonTokenMasker %7.1f us  (%zu allowed)\n",
-                ("'" + std::string(prefix) + "'").c_str(), plain_us, fast_us, allowed);
+    std::printf(
+        "  after %-22s MaskInvalidTokens %7.1f us  JsonTokenMasker %7.1f us  (%zu allowed)\n",
+        ("'" + std::string(prefix) + "'").c_str(), plain_us, fast_us, allowed);
   }
   const double copy_us = MicrosPerCall(31, [&](int) { logits = raw; });
   std::printf("  (restoring the logits alone: %.1f us)\n", copy_us);

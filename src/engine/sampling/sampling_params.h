@@ -42,6 +42,9 @@ struct SamplingParams {
   std::vector<std::pair<int32_t, float>> logit_bias;
   // How many alternatives (by raw log-probability) each SampledToken reports, 0..20.
   int32_t top_logprobs = 0;
+  // Whether SampledToken::logprob and ::top are computed: a pass of n_vocab exp() per token
+  // (about 0.3 ms for 128k tokens). When false, logprob is 0 and top is empty.
+  bool compute_logprobs = true;
 };
 
 // OK, or InvalidArgument naming the offending field (and token id for logit_bias). Ranges:
