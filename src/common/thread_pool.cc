@@ -38,17 +38,21 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
-void ThreadPool::RunChunk(int thread_idx) {
-  const int64_t n = job_n_;
-  const int64_t grain = job_grain_;
-  const int64_t units = (n + grain - 1) / grain;
-  const int64_t per = units / num_threads_;
-  const int64_t extra = units % num_threads_;
-  const int64_t first = thread_idx * per + std::min<int64_t>(thread_idx, extra);
-  const int64_t count = per + (thread_idx < extra ? 1 : 0);
-  const int64_t begin = std::min(n, first * grain);
-  const int64_t end = std::min(n, (first + count) * grain);
-  if (begin < end) (*job_fn_)(begin, end, thread_idx);
+void ThreadPool::RunChunks(uint32_t generation, int thread_idx) {
+  while (true) {
+    uint64_t claim = claim_.load(std::memory_order_acquire);
+    int64_t chunk;
+    do {
+      if (static_cast<uint32_t>(claim >> 32) != generation) return;
+      chunk = static_cast<int64_t>(claim & 0xffffffffu);
+      if (chunk >= job_chunks_) return;
+    } while (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel));
+    // The job cannot finish while this claimed chunk is outstanding, so its fields are stable.
+    const int64_t begin = chunk * job_chunk_;
+    const int64_t end = std::min(job_n_, begin + job_chunk_);
+    (*job_fn_)(begin, end, thread_idx);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
@@ -58,23 +62,30 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
     fn(0, n, 0);
     return;
   }
+  // A few chunks per thread balance uneven progress without much claiming overhead.
+  const int64_t units = (n + grain - 1) / grain;
+  const int64_t chunks = std::min<int64_t>(units, int64_t{4} * num_threads_);
+  const int64_t units_per_chunk = (units + chunks - 1) / chunks;
   job_fn_ = &fn;
   job_n_ = n;
-  job_grain_ = grain;
-  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
+  job_chunk_ = units_per_chunk * grain;
+  job_chunks_ = (n + job_chunk_ - 1) / job_chunk_;
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  claim_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(generation, std::memory_order_release);
   }
   wake_.notify_all();
-  RunChunk(0);
-  while (pending_.load(std::memory_order_acquire) != 0) LOCAI_CPU_RELAX();
+  RunChunks(generation, 0);
+  while (done_.load(std::memory_order_acquire) != job_chunks_) LOCAI_CPU_RELAX();
 }
 
 void ThreadPool::WorkerLoop(int thread_idx) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   while (true) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
+    uint32_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations && !stop_.load(); ++spin) {
       LOCAI_CPU_RELAX();
       gen = generation_.load(std::memory_order_acquire);
@@ -86,8 +97,7 @@ void ThreadPool::WorkerLoop(int thread_idx) {
       gen = generation_.load(std::memory_order_acquire);
     }
     seen = gen;
-    RunChunk(thread_idx);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    RunChunks(gen, thread_idx);
   }
 }
 

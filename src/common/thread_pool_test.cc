@@ -42,3 +42,25 @@ TEST(ThreadPoolTest, ManySmallJobsInARow) {
 
 }  // namespace
 }  // namespace locai
+
+namespace locai {
+namespace {
+
+// Kernels index per-thread scratch by thread_idx: no two chunks may run at once with the same one.
+TEST(ThreadPoolTest, ThreadIndexIsNeverSharedConcurrently) {
+  ThreadPool pool(3);
+  std::vector<std::atomic<int>> in_use(3);
+  std::atomic<int> clashes{0};
+  for (int round = 0; round < 200; ++round) {
+    pool.ParallelFor(64, [&](int64_t, int64_t, int idx) {
+      if (in_use[idx].fetch_add(1) != 0) clashes++;
+      volatile int sink = 0;
+      for (int i = 0; i < 1000; ++i) sink = sink + i;
+      in_use[idx].fetch_sub(1);
+    });
+  }
+  EXPECT_EQ(clashes.load(), 0);
+}
+
+}  // namespace
+}  // namespace locai

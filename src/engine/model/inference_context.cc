@@ -102,7 +102,7 @@ void InferenceContext::TruncateSequence(int32_t sequence, int64_t length) {
 
 std::span<const float> InferenceContext::Logits(size_t output_index) const {
   const auto n_vocab = static_cast<size_t>(model_->config().n_vocab);
-  if (output_index >= num_outputs_) return {};
+  if (!options_.logits || output_index >= num_outputs_) return {};
   return {logits_.data() + output_index * n_vocab, n_vocab};
 }
 
@@ -137,7 +137,7 @@ Status InferenceContext::Decode(std::span<const BatchEntry> batch) {
     if (e.output) ++outputs;
   }
   num_outputs_ = outputs;
-  logits_.resize(outputs * static_cast<size_t>(c.n_vocab));
+  logits_.resize(options_.logits ? outputs * static_cast<size_t>(c.n_vocab) : 0);
   if (options_.embeddings) embeddings_.resize(outputs * static_cast<size_t>(c.n_embd));
   size_t output_base = 0;
   for (size_t start = 0; start < batch.size();) {
@@ -149,7 +149,10 @@ Status InferenceContext::Decode(std::span<const BatchEntry> batch) {
         std::count_if(chunk.begin(), chunk.end(), [](const BatchEntry& e) { return e.output; }));
     if (chunk_outputs > 0) {
       float* dst = logits_.data() + output_base * static_cast<size_t>(c.n_vocab);
-      MatMulView(model_->output(), out_rows_.data(), static_cast<int64_t>(chunk_outputs), dst, pool_);
+      if (options_.logits) {
+        MatMulView(model_->output(), out_rows_.data(), static_cast<int64_t>(chunk_outputs), dst,
+                   pool_);
+      }
       if (options_.embeddings) {
         std::copy_n(out_rows_.data(), chunk_outputs * static_cast<size_t>(c.n_embd),
                     embeddings_.data() + output_base * static_cast<size_t>(c.n_embd));

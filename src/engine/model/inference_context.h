@@ -27,6 +27,7 @@ struct ContextOptions {
   int32_t n_threads = 0;       // 0: the machine's hardware threads
   int64_t max_batch = 512;     // tokens per forward chunk
   bool embeddings = false;     // keep the final hidden state of the tokens that ask for output
+  bool logits = true;          // compute logits for them (off for an embeddings-only context)
 };
 
 struct BatchEntry {
