@@ -24,7 +24,7 @@ struct TemplateLimits {
   int64_t max_range_length = 1'000'000;
   // Work units of one render: one per statement or expression evaluated, plus one per 64 bytes or
   // per element a built-in copies. Bounds the time of anything the other limits do not.
-  uint64_t max_steps = 50'000'000;
+  uint64_t max_steps = 10'000'000;
 };
 
 // Per-render inputs that are not template variables.

@@ -207,6 +207,12 @@ void TemplateObject::Set(std::string key, TemplateValue value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
 
+void TemplateObject::AppendNew(std::string key, TemplateValue value) {
+  entries_.emplace_back(std::move(key), std::move(value));
+}
+
+void TemplateObject::Reserve(size_t n) { entries_.reserve(n); }
+
 TemplateValue TemplateValue::Null() {
   TemplateValue v;
   v.kind_ = Kind::kNull;

@@ -33,6 +33,9 @@ class TemplateObject {
   const TemplateValue* Find(std::string_view key) const;
   // Stores `value` under `key`: replaces in place when present, appends otherwise.
   void Set(std::string key, TemplateValue value);
+  // Appends without looking for an existing `key`: the caller guarantees it is new.
+  void AppendNew(std::string key, TemplateValue value);
+  void Reserve(size_t n);
   const std::vector<Entry>& entries() const { return entries_; }
   size_t size() const { return entries_.size(); }
 
