@@ -3,3 +3,4 @@
 // definitions of locai_net).
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

@@ -10,6 +10,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -30,11 +36,50 @@ using boost::system::error_code;
 
 namespace {
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One kept-alive connection: plain TCP, or TLS over TCP.
 struct PooledConnection {
-  beast::tcp_stream stream;
+  std::optional<beast::tcp_stream> plain;
+  std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
-  explicit PooledConnection(asio::io_context& ioc) : stream(ioc) {}
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  void Close() {
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
 };
+
+// "AB:cd:..." -> "abcd..."; empty when `text` has other characters.
+std::string NormalizeFingerprint(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ':' || c == ' ') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::string();
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string CertificateSha256(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return std::string();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  int ok = X509_digest(cert, EVP_sha256(), digest, &length);
+  X509_free(cert);
+  if (ok != 1) return std::string();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
 
 bool IsValidToken(std::string_view s) {
   if (s.empty()) return false;
@@ -54,8 +99,74 @@ struct HttpClient::Impl {
   egress::Connector& connector;
   HttpClientOptions options;
   asio::io_context ioc{1};
-  std::map<std::string, std::unique_ptr<PooledConnection>> idle;  // by "host:port"
+  std::map<std::string, std::unique_ptr<PooledConnection>> idle;  // by "scheme://host:port"
   size_t opened = 0;
+  std::unique_ptr<asio::ssl::context> tls_context;  // made on the first https request
+
+  Status EnsureTlsContext() {
+    if (tls_context) return Status::Ok();
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+    error_code ec;
+    if (!options.pinned_sha256.empty()) {
+      if (NormalizeFingerprint(options.pinned_sha256).size() != 64) {
+        return Status::InvalidArgument("pinned_sha256 must be 64 hex digits");
+      }
+      context->set_verify_mode(asio::ssl::verify_none, ec);  // checked after the handshake
+    } else {
+      context->set_verify_mode(asio::ssl::verify_peer, ec);
+      if (!options.ca_file.empty()) {
+        context->load_verify_file(options.ca_file, ec);
+        if (ec) {
+          return Status::InvalidArgument("cannot load CA file " + options.ca_file + ": " +
+                                         ec.message());
+        }
+      } else {
+        context->set_default_verify_paths(ec);
+      }
+    }
+    tls_context = std::move(context);
+    return Status::Ok();
+  }
+
+  Status Handshake(PooledConnection& connection, const Url& url) {
+    TlsStream& tls = *connection.tls;
+    error_code ec;
+    asio::ip::make_address(url.host, ec);
+    bool is_ip = !ec;
+    if (!is_ip && SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str()) != 1) {
+      return Status::Internal("cannot set TLS server name");
+    }
+    if (options.pinned_sha256.empty()) {
+      tls.set_verify_callback(asio::ssl::host_name_verification(url.host), ec);
+    }
+    bool done = false;
+    error_code result;
+    connection.lowest().expires_after(options.connect_timeout);
+    tls.async_handshake(asio::ssl::stream_base::client, [&](error_code handshake_ec) {
+      result = handshake_ec;
+      done = true;
+    });
+    RunUntil(done);
+    if (result) {
+      if (IsTimeout(result)) return Status::DeadlineExceeded("TLS handshake timed out");
+      std::string why = result.message();
+      long verify = SSL_get_verify_result(tls.native_handle());
+      if (verify != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+      return Status::Unavailable("TLS handshake with " + url.Authority() + " failed: " + why);
+    }
+    if (!options.pinned_sha256.empty()) {
+      std::string actual = CertificateSha256(tls.native_handle());
+      if (actual != NormalizeFingerprint(options.pinned_sha256)) {
+        return Status::Unavailable("TLS certificate of " + url.Authority() +
+                                   " does not match the pinned fingerprint (got sha256 " + actual +
+                                   ")");
+      }
+    }
+    return Status::Ok();
+  }
 
   Impl(egress::Connector& c, HttpClientOptions o) : connector(c), options(std::move(o)) {}
 
@@ -72,18 +183,30 @@ struct HttpClient::Impl {
     sockaddr_storage local{};
     socklen_t len = sizeof(local);
     ::getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&local), &len);
-    auto connection = std::make_unique<PooledConnection>(ioc);
+    beast::tcp_stream stream(ioc);
     error_code ec;
-    connection->stream.socket().assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(),
-                                       socket.fd(), ec);
+    stream.socket().assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), socket.fd(), ec);
     if (ec) return Err(Status::Internal("cannot adopt socket: " + ec.message()));
     socket.Release();
     ++opened;
+    auto connection = std::make_unique<PooledConnection>();
+    if (url.scheme == "https") {
+      LOCAI_RETURN_IF_ERROR(EnsureTlsContext());
+      connection->tls = std::make_unique<TlsStream>(std::move(stream), *tls_context);
+      Status handshake = Handshake(*connection, url);
+      if (!handshake.ok()) {
+        connection->Close();
+        return Err(handshake);
+      }
+    } else {
+      connection->plain.emplace(std::move(stream));
+    }
     return connection;
   }
 
   // One attempt on `connection`. `received_any` tells whether any response byte arrived.
-  Result<ClientResponse> Exchange(PooledConnection& connection, const Url& url,
+  template <typename Stream>
+  Result<ClientResponse> Exchange(Stream& stream, PooledConnection& connection, const Url& url,
                                   const ClientRequest& request, const BodyChunkCallback* on_chunk,
                                   bool* received_any, bool* reusable) {
     *received_any = false;
@@ -111,8 +234,8 @@ struct HttpClient::Impl {
 
     bool done = false;
     error_code result;
-    connection.stream.expires_after(options.write_timeout);
-    http::async_write(connection.stream, message, [&](error_code ec, size_t) {
+    connection.lowest().expires_after(options.write_timeout);
+    http::async_write(stream, message, [&](error_code ec, size_t) {
       result = ec;
       done = true;
     });
@@ -131,8 +254,8 @@ struct HttpClient::Impl {
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (request.method == "HEAD") parser.skip(true);
     done = false;
-    connection.stream.expires_after(options.read_timeout);
-    http::async_read_header(connection.stream, connection.buffer, parser,
+    connection.lowest().expires_after(options.read_timeout);
+    http::async_read_header(stream, connection.buffer, parser,
                             [&](error_code ec, size_t) {
                               result = ec;
                               done = true;
@@ -158,8 +281,8 @@ struct HttpClient::Impl {
       parser.get().body().data = piece.data();
       parser.get().body().size = piece.size();
       done = false;
-      connection.stream.expires_after(options.read_timeout);
-      http::async_read_some(connection.stream, connection.buffer, parser,
+      connection.lowest().expires_after(options.read_timeout);
+      http::async_read_some(stream, connection.buffer, parser,
                             [&](error_code ec, size_t) {
                               result = ec;
                               done = true;
@@ -189,12 +312,11 @@ struct HttpClient::Impl {
 
   Result<ClientResponse> Do(const ClientRequest& request, const BodyChunkCallback* on_chunk) {
     LOCAI_ASSIGN_OR_RETURN(Url url, ParseUrl(request.url));
-    if (url.scheme != "http") return Err(Status::Unimplemented("https is not implemented yet"));
     if (!IsValidToken(request.method)) {
       return Err(Status::InvalidArgument("bad HTTP method: " + request.method));
     }
     std::string_view purpose = request.purpose.empty() ? options.purpose : request.purpose;
-    std::string key = url.Authority();
+    std::string key = url.scheme + "://" + url.Authority();
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::unique_ptr<PooledConnection> connection;
       bool reused = false;
@@ -209,13 +331,15 @@ struct HttpClient::Impl {
       bool received_any = false;
       bool reusable = false;
       Result<ClientResponse> response =
-          Exchange(*connection, url, request, on_chunk, &received_any, &reusable);
+          connection->tls
+              ? Exchange(*connection->tls, *connection, url, request, on_chunk, &received_any,
+                         &reusable)
+              : Exchange(*connection->plain, *connection, url, request, on_chunk, &received_any,
+                         &reusable);
       if (response && reusable) {
         idle[key] = std::move(connection);
       } else {
-        error_code ignored;
-        connection->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        connection->stream.close();
+        connection->Close();
       }
       // A kept-alive connection the server closed meanwhile: retry once on a fresh one.
       if (!response && reused && !received_any &&

@@ -5,7 +5,11 @@
 // host:port; a request on a reused connection that the server had meanwhile closed is retried once
 // on a fresh connection. Timeouts: connect_timeout for the TCP connect, write_timeout for sending
 // the request, read_timeout for each wait on response bytes (so a stream may last long as long
-// as bytes keep coming). Only http:// is implemented; https:// gives Unimplemented.
+// as bytes keep coming). https:// uses OpenSSL (TLS 1.2+) and verifies the server: against the CA
+// bundle `ca_file` (or the system's CAs when empty) with host name / IP checking, or, when
+// `pinned_sha256` is set, by the SHA-256 fingerprint of the server's leaf certificate alone (for a
+// control plane with a self-signed certificate). A failed verification is Unavailable and the
+// message says why.
 // Errors: PermissionDenied (egress denied), NotFound (DNS), Unavailable (connect/IO failure),
 // DeadlineExceeded (a timeout), ResourceExhausted (response over a limit), Cancelled (the stream
 // callback returned false), InvalidArgument (bad URL or method), DataLoss (malformed response).
@@ -35,6 +39,8 @@ struct HttpClientOptions {
   bool keep_alive = true;
   std::string purpose = "http";  // egress log purpose when the request gives none
   std::string user_agent = "locai";
+  std::string ca_file;        // PEM CA bundle for https; empty: the system's default CAs
+  std::string pinned_sha256;  // hex SHA-256 of the server certificate (DER); colons allowed
 };
 
 struct ClientRequest {

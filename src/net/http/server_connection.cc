@@ -283,6 +283,7 @@ void Connection::OnReadSome(error_code ec, size_t n) {
 
 void Connection::BeginHeader() {
   phase_ = Phase::kReadingHeader;
+  parse_after_cancel_ = false;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
   parser_->body_limit(shared_->options.max_body_bytes);
