@@ -324,7 +324,13 @@ bool JsonPrefixValidator::Step(State& s, uint8_t c, const JsonValidatorOptions& 
 }
 
 JsonPrefixValidator::JsonPrefixValidator(JsonValidatorOptions options) : options_(options) {
+  // The state's counters are 16 and 8 bits wide.
   options_.max_depth = std::clamp(options_.max_depth, 0, 64);
+  options_.max_leading_whitespace = std::clamp(options_.max_leading_whitespace, 0, 60000);
+  options_.max_trailing_whitespace = std::clamp(options_.max_trailing_whitespace, 0, 60000);
+  options_.max_whitespace_run = std::clamp(options_.max_whitespace_run, 0, 60000);
+  options_.max_number_digits = std::clamp(options_.max_number_digits, 1, 60000);
+  options_.max_exponent_digits = std::clamp(options_.max_exponent_digits, 1, 200);
 }
 
 size_t JsonPrefixValidator::AcceptedLength(std::string_view more) const {

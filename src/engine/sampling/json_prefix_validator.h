@@ -18,6 +18,7 @@
 
 namespace locai::engine {
 
+// Limits are clamped by the constructor: depth to [0, 64], counts to what the state can hold.
 struct JsonValidatorOptions {
   bool object_only = true;              // the top-level value must be an object (json_object)
   int32_t max_depth = 64;               // nested objects/arrays; at most 64

@@ -253,6 +253,7 @@ void TopPStage::Apply(CandidateList& candidates) {
   for (const TokenCandidate& c : items) {
     if (bucket_of(c) == boundary) boundary_.push_back(c);
   }
+  if (boundary_.empty()) return;  // cannot happen: the crossing bucket has mass
   std::sort(boundary_.begin(), boundary_.end(), RanksBefore);
   TokenCandidate cutoff = boundary_.back();  // should rounding keep the sum short of the target
   for (const TokenCandidate& c : boundary_) {

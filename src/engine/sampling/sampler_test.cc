@@ -137,6 +137,30 @@ TEST(SamplerTest, TopPOnLargeVocabularyMatchesBruteForce) {
   }
 }
 
+// JSON mode hands the sampler logits that are mostly -infinity; no stage may resurrect one.
+TEST(SamplerTest, MaskedTokensAreNeverSampled) {
+  std::vector<float> logits(5000, kNegInf);
+  logits[10] = 1.0f;
+  logits[2000] = 0.5f;
+  logits[4999] = -1.0f;
+  const std::set<int32_t> live = {10, 2000, 4999};
+  std::vector<SamplingParams> variants(4);
+  variants[0].top_p = 0.9f;
+  variants[1].min_p = 0.01f;
+  variants[2].top_k = 40;
+  variants[3].temperature = 1.5f;
+  for (SamplingParams& params : variants) {
+    params.seed = 4;
+    Sampler sampler(params, 5000);
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(live.count(sampler.Sample(logits).id));
+    for (const TokenCandidate& c : sampler.LastCandidates()) {
+      if (!live.count(c.id)) {
+        EXPECT_EQ(c.prob, 0.0f);
+      }
+    }
+  }
+}
+
 TEST(SamplerTest, MinPKeepsTokensAboveTheScaledMaximum) {
   const std::vector<float> logits = LogitsFromProbs({0.15, 0.5, 0.05, 0.3});
   struct Case {
