@@ -146,11 +146,11 @@ class Lexer {
     begin_token.text = is_var ? "{{" : "{%";
     SetPosition(tag, &begin_token);
     tokens_.push_back(std::move(begin_token));
-    int bracket_depth = 0;
+    std::string brackets;  // open brackets, innermost last
     while (true) {
       while (p < src_.size() && IsSpace(src_[p])) ++p;
       if (p >= src_.size()) return ErrorAt(tag, is_var ? "unterminated '{{'" : "unterminated '{%'");
-      if (bracket_depth == 0) {
+      if (brackets.empty()) {
         char modifier = '\0';
         size_t q = p;
         if (src_[q] == '-' || (src_[q] == '+' && !is_var)) modifier = src_[q++];
@@ -166,12 +166,12 @@ class Lexer {
           return Status::Ok();
         }
       }
-      Status s = LexExpressionToken(&p, &bracket_depth);
+      Status s = LexExpressionToken(&p, &brackets);
       if (!s.ok()) return s;
     }
   }
 
-  Status LexExpressionToken(size_t* pos, int* bracket_depth) {
+  Status LexExpressionToken(size_t* pos, std::string* brackets) {
     size_t p = *pos;
     Token t;
     SetPosition(p, &t);
@@ -201,8 +201,15 @@ class Lexer {
           return ErrorAt(p, std::string("unexpected character '") + c + "'");
         }
         t.text = std::string(1, c);
-        if (c == '(' || c == '[' || c == '{') ++*bracket_depth;
-        if ((c == ')' || c == ']' || c == '}') && *bracket_depth > 0) --*bracket_depth;
+        if (c == '(' || c == '[' || c == '{') brackets->push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
+        if (c == ')' || c == ']' || c == '}') {
+          if (brackets->empty() || brackets->back() != c) {
+            std::string message = std::string("unexpected '") + c + "'";
+            if (!brackets->empty()) message += std::string(", expected '") + brackets->back() + "'";
+            return ErrorAt(p, message);
+          }
+          brackets->pop_back();
+        }
       }
       p += t.text.size();
     }
