@@ -10,6 +10,7 @@
 #include "engine/tokenizer/streaming_detokenizer.h"
 #include "engine/tokenizer/test_vocabs.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/unicode.h"
 
 namespace locai::engine {
 namespace {
@@ -116,6 +117,11 @@ TEST_P(HostileInputTest, RandomIdsDecodeSafely) {
     streamed += stream.Flush();
     t.UnescapeSpaces(&expected);
     EXPECT_EQ(streamed, expected);
+
+    // With replacement, every chunk is valid UTF-8 whatever the ids.
+    StreamingDetokenizer strict(t, false, InvalidUtf8::kReplace);
+    for (int32_t id : ids) EXPECT_TRUE(unicode::IsValidUtf8(strict.Push(id)));
+    EXPECT_TRUE(unicode::IsValidUtf8(strict.Flush()));
   }
 }
 

@@ -15,6 +15,7 @@ std::string StreamingDetokenizer::Push(int32_t id) {
 std::string StreamingDetokenizer::Finish(std::string text) {
   // `text` ends on a character boundary, so a U+2581 is never split between two calls.
   tokenizer_.UnescapeSpaces(&text);
+  if (replace_invalid_) unicode::ReplaceInvalidUtf8(&text);
   if (strip_leading_space_ && !text.empty()) {
     if (text.front() == ' ') text.erase(0, 1);
     strip_leading_space_ = false;

@@ -3,8 +3,9 @@
 //
 // Byte tokens can split a character across several tokens; Push holds back an incomplete
 // trailing sequence until its remaining bytes arrive and returns only complete characters.
-// Bytes that can never form a valid character are not held (they pass through as they are).
-// Flush returns whatever is still held, e.g. at the end of generation.
+// Bytes that can never form a valid character are not held: they pass through as they are, or
+// become U+FFFD with InvalidUtf8::kReplace. Flush returns whatever is still held, e.g. at the end
+// of generation (an incomplete character there is invalid and treated the same way).
 // With `starts_text`, the ids are the start of a text rather than a continuation, and SPM's
 // added leading space is removed from the first output exactly as Tokenizer::Decode does; the
 // concatenated output then equals Decode() of all ids. Without it, the output equals the
@@ -19,10 +20,19 @@
 
 namespace locai::engine {
 
+// What to do with bytes that can never form a character (a model can emit any byte token).
+enum class InvalidUtf8 {
+  kPassThrough,  // emit them as they are
+  kReplace,      // emit U+FFFD for each: the output is then always valid UTF-8
+};
+
 class StreamingDetokenizer {
  public:
-  explicit StreamingDetokenizer(const Tokenizer& tokenizer, bool starts_text = false)
-      : tokenizer_(tokenizer), strip_leading_space_(starts_text && tokenizer.strips_leading_space()) {}
+  explicit StreamingDetokenizer(const Tokenizer& tokenizer, bool starts_text = false,
+                                InvalidUtf8 invalid = InvalidUtf8::kPassThrough)
+      : tokenizer_(tokenizer),
+        strip_leading_space_(starts_text && tokenizer.strips_leading_space()),
+        replace_invalid_(invalid == InvalidUtf8::kReplace) {}
 
   // The complete characters that are now available; ids outside the vocabulary add nothing.
   std::string Push(int32_t id);
@@ -36,6 +46,7 @@ class StreamingDetokenizer {
 
   const Tokenizer& tokenizer_;
   bool strip_leading_space_;
+  bool replace_invalid_;
   std::string pending_;
 };
 

@@ -239,6 +239,20 @@ TEST(StreamingDetokenizerTest, HoldsBackPartialCharacters) {
   EXPECT_EQ(stream.Push(-7), "");
 }
 
+TEST(StreamingDetokenizerTest, ReplacesInvalidBytesWhenAsked) {
+  auto t = Make(SpmSpec({{"▁", -5}, {"a", -5}}));
+  StreamingDetokenizer stream(*t, false, InvalidUtf8::kReplace);
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(stream.Push(ByteId(0xFF)), kReplacement);
+  EXPECT_EQ(stream.Push(ByteId(0xE6)), "");
+  EXPECT_EQ(stream.Push(kFirstPiece + 1), kReplacement + "a");
+  EXPECT_EQ(stream.Push(ByteId(0xC3)), "");
+  EXPECT_EQ(stream.Push(ByteId(0xA9)), "\xC3\xA9");
+  EXPECT_EQ(stream.Push(ByteId(0xF0)), "");
+  EXPECT_EQ(stream.Push(ByteId(0x9F)), "");
+  EXPECT_EQ(stream.Flush(), kReplacement + kReplacement);
+}
+
 TEST(StreamingDetokenizerTest, StripsSpmLeadingSpaceOnlyAtTextStart) {
   auto t = Make(SpmSpec({{"▁", -5}, {"a", -5}, {"▁a", -1}}));
   const int32_t space_a = kFirstPiece + 2;

@@ -58,6 +58,22 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+void ReplaceInvalidUtf8(std::string* text) {
+  if (IsValidUtf8(*text)) return;
+  std::string out;
+  out.reserve(text->size() + 8);
+  for (size_t pos = 0; pos < text->size();) {
+    const Decoded d = DecodeUtf8(*text, pos);
+    if (d.valid) {
+      out.append(*text, pos, d.len);
+    } else {
+      out += "\xEF\xBF\xBD";
+    }
+    pos += d.len;
+  }
+  text->swap(out);
+}
+
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));

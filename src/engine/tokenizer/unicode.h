@@ -31,6 +31,9 @@ size_t Utf8LengthFromLeadByte(uint8_t byte);
 // True when `text` is entirely well-formed UTF-8.
 bool IsValidUtf8(std::string_view text);
 
+// Replaces each byte that is not part of a well-formed character with U+FFFD.
+void ReplaceInvalidUtf8(std::string* text);
+
 // Appends the UTF-8 encoding of `cp` (must be <= 0x10FFFF) to `out`.
 void AppendUtf8(uint32_t cp, std::string* out);
 

@@ -44,6 +44,15 @@ TEST(UnicodeTest, InvalidBytesAreSingleInvalidUnits) {
   }
 }
 
+TEST(UnicodeTest, ReplaceInvalidUtf8) {
+  std::string text = "a\xFF\xC3\xA9\xE6\x97";
+  ReplaceInvalidUtf8(&text);
+  EXPECT_EQ(text, "a\xEF\xBF\xBD\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD");
+  std::string valid = "ok \xF0\x9F\x99\x82";
+  ReplaceInvalidUtf8(&valid);
+  EXPECT_EQ(valid, "ok \xF0\x9F\x99\x82");
+}
+
 TEST(UnicodeTest, AppendUtf8RoundTrips) {
   for (uint32_t cp : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xFFFFu, 0x10000u, 0x10FFFFu}) {
     std::string s;
