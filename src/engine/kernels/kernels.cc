@@ -115,6 +115,8 @@ KernelSet MakeBest() {
   for (const KernelSet* set : SimdKernelSets()) {
     if (set == nullptr) continue;
     best.name = set->name;
+    if (set->quantize_q8_block32 != nullptr) best.quantize_q8_block32 = set->quantize_q8_block32;
+    if (set->quantize_q8_k != nullptr) best.quantize_q8_k = set->quantize_q8_k;
     for (int i = 0; i < kNumTypeSlots; ++i) {
       if (set->gemm[i] != nullptr) best.gemm[i] = set->gemm[i];
       if (set->vec_dot[i] != nullptr) best.vec_dot[i] = set->vec_dot[i];

@@ -47,10 +47,16 @@ using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act_row);
 
 inline constexpr int kNumTypeSlots = 32;  // indexed by the TensorType value
 
+// Converts `n` floats to one activation row of a quantised format (as QuantizeActivations).
+using QuantizeActFn = void (*)(const float* x, void* dst, int64_t n);
+
 struct KernelSet {
   std::string_view name;
   std::array<GemmFn, kNumTypeSlots> gemm{};       // null where the set has no kernel
   std::array<VecDotFn, kNumTypeSlots> vec_dot{};  // null where the set has no kernel
+  // Bit-identical to the scalar conversion; null where the set has none.
+  QuantizeActFn quantize_q8_block32 = nullptr;
+  QuantizeActFn quantize_q8_k = nullptr;
 
   GemmFn Gemm(TensorType t) const { return gemm[static_cast<uint32_t>(t)]; }
   VecDotFn VecDot(TensorType t) const { return vec_dot[static_cast<uint32_t>(t)]; }

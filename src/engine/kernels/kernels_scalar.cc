@@ -72,6 +72,12 @@ void Register(KernelSet& set) {
 KernelSet MakeScalar() {
   KernelSet set;
   set.name = "scalar";
+  set.quantize_q8_block32 = [](const float* x, void* dst, int64_t n) {
+    QuantizeActivations(TensorType::kQ8_0, x, dst, n);
+  };
+  set.quantize_q8_k = [](const float* x, void* dst, int64_t n) {
+    QuantizeActivations(TensorType::kQ4_K, x, dst, n);
+  };
   Register<TensorType::kF32>(set);
   Register<TensorType::kF16>(set);
   Register<TensorType::kBF16>(set);

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "engine/kernels/test_util.h"
@@ -104,6 +106,35 @@ TEST(KernelsTest, SimdVecDotMatchesScalar) {
         const float ref = ScalarKernels().VecDot(type)(cols, p.w.data(), p.act.data());
         const float got = set->VecDot(type)(cols, p.w.data(), p.act.data());
         EXPECT_NEAR(got, ref, Tolerance(cols)) << set->name << " " << Traits(type).name;
+      }
+    }
+  }
+}
+
+TEST(KernelsTest, SimdActivationQuantisationIsBitIdentical) {
+  for (const KernelSet* set : SimdKernelSets()) {
+    if (set == nullptr) continue;
+    for (const auto& [fmt_type, scalar_fn, simd_fn] :
+         {std::tuple{TensorType::kQ8_0, ScalarKernels().quantize_q8_block32,
+                     set->quantize_q8_block32},
+          std::tuple{TensorType::kQ4_K, ScalarKernels().quantize_q8_k, set->quantize_q8_k}}) {
+      ASSERT_NE(simd_fn, nullptr) << set->name;
+      for (uint32_t seed = 0; seed < 20; ++seed) {
+        const int64_t n = 512;
+        std::vector<float> x = RandomFloats(n, seed, seed % 2 ? 1e-3f : 30.0f);
+        // Exact halves after scaling: the largest element is 127 * d, so x = k/2 * d are ties.
+        x[0] = 127.0f;
+        x[1] = 0.5f;
+        x[2] = -2.5f;
+        x[300] = 0.0f;
+        x[301] = -127.0f;
+        x[302] = 63.5f;
+        std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // an all-zero block
+        std::vector<uint8_t> want(static_cast<size_t>(ActivationRowBytes(fmt_type, n)));
+        std::vector<uint8_t> got(want.size());
+        scalar_fn(x.data(), want.data(), n);
+        simd_fn(x.data(), got.data(), n);
+        ASSERT_EQ(want, got) << set->name << " " << Traits(fmt_type).name << " seed " << seed;
       }
     }
   }

@@ -41,10 +41,13 @@ void MatMul(const KernelSet& kernels, TensorType weight_type, const void* weight
     act_buffer =
         std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(act_bytes * n_tokens));
     uint8_t* dst = act_buffer.get();
+    const bool k_quant = ActivationFormatFor(weight_type) == ActivationFormat::kQ8K;
+    QuantizeActFn quantize = k_quant ? kernels.quantize_q8_k : kernels.quantize_q8_block32;
+    if (quantize == nullptr) {
+      quantize = k_quant ? ScalarKernels().quantize_q8_k : ScalarKernels().quantize_q8_block32;
+    }
     pool.ParallelFor(n_tokens, [&](int64_t begin, int64_t end, int) {
-      for (int64_t t = begin; t < end; ++t) {
-        QuantizeActivations(weight_type, x + t * cols, dst + t * act_bytes, cols);
-      }
+      for (int64_t t = begin; t < end; ++t) quantize(x + t * cols, dst + t * act_bytes, cols);
     });
     act = dst;
   }
