@@ -15,7 +15,8 @@ const CpuFeatures& HostCpuFeatures();
 
 }  // namespace locai::engine
 
-#if defined(__x86_64__) || defined(__i386__)
+// Building with -DLOCAI_NO_SIMD compiles the portable code only, as on a non-x86 target.
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(LOCAI_NO_SIMD)
 #define LOCAI_X86 1
 #define LOCAI_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 #else
