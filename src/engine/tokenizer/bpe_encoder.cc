@@ -41,7 +41,8 @@ class BpeSession {
 
   void EncodeWord(std::string_view word, std::vector<int32_t>* out) {
     mapped_.clear();
-    for (char byte : word) unicode::AppendUtf8(unicode::ByteToCodepoint(static_cast<uint8_t>(byte)), &mapped_);
+    for (char byte : word)
+      unicode::AppendUtf8(unicode::ByteToCodepoint(static_cast<uint8_t>(byte)), &mapped_);
     // Llama 3 style: a word that is a token as a whole is taken as is.
     if (vocab_.spec().pre == PreTokenizerKind::kLlama3) {
       if (const int32_t id = vocab_.Find(mapped_); id != kNoToken) {

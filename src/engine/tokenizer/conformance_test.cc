@@ -1,11 +1,11 @@
 // The conformance vocabularies (Llama 2 SPM, Llama 3 BPE) against the reference runtime's ids,
 // plus round trips and streaming over the real vocabularies.
+#include <gtest/gtest.h>
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "engine/tokenizer/streaming_detokenizer.h"
 #include "engine/tokenizer/test_vocabs.h"

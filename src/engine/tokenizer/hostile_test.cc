@@ -1,10 +1,10 @@
 // Hostile input: random and mutated text, random ids, and malformed GGUF tokenizer metadata.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/gguf/gguf_writer.h"
 #include "engine/tokenizer/streaming_detokenizer.h"
@@ -65,8 +65,9 @@ TEST_P(HostileInputTest, MutatedTextEncodes) {
       "<|begin_of_text|>system<|eot_id|><s> x </s>",
       "def f(x):\n    return x ** 2  # square\n",
   };
-  const std::string splices[] = {"<s>", "</s>", "<|eot_id|>", "<|start_header_id|>", "\xE2\x96\x81",
-                                 " ", "\n", "\xF0\x9F", "'s", "123"};
+  const std::string splices[] = {"<s>",          "</s>", "<|eot_id|>", "<|start_header_id|>",
+                                 "\xE2\x96\x81", " ",    "\n",         "\xF0\x9F",
+                                 "'s",           "123"};
   std::mt19937 rng(7);
   for (int iter = 0; iter < 1500; ++iter) {
     std::string text = seeds[rng() % std::size(seeds)];
@@ -74,10 +75,18 @@ TEST_P(HostileInputTest, MutatedTextEncodes) {
     for (int e = 0; e < edits && !text.empty(); ++e) {
       const size_t pos = rng() % text.size();
       switch (rng() % 4) {
-        case 0: text[pos] = static_cast<char>(rng() & 0xFF); break;
-        case 1: text.erase(pos, rng() % 4); break;
-        case 2: text.insert(pos, splices[rng() % std::size(splices)]); break;
-        case 3: text.resize(pos); break;
+        case 0:
+          text[pos] = static_cast<char>(rng() & 0xFF);
+          break;
+        case 1:
+          text.erase(pos, rng() % 4);
+          break;
+        case 2:
+          text.insert(pos, splices[rng() % std::size(splices)]);
+          break;
+        case 3:
+          text.resize(pos);
+          break;
       }
     }
     CheckEncoding(tokenizer(), text);
@@ -92,9 +101,15 @@ TEST_P(HostileInputTest, RandomIdsDecodeSafely) {
     bool all_valid = true;
     for (int32_t& id : ids) {
       switch (rng() % 4) {
-        case 0: id = static_cast<int32_t>(rng()); break;               // anything, often huge/negative
-        case 1: id = t.n_vocab() - 1 + static_cast<int32_t>(rng() % 3); break;  // around the end
-        default: id = static_cast<int32_t>(rng() % t.n_vocab()); break;
+        case 0:
+          id = static_cast<int32_t>(rng());
+          break;  // anything, often huge/negative
+        case 1:
+          id = t.n_vocab() - 1 + static_cast<int32_t>(rng() % 3);
+          break;  // around the end
+        default:
+          id = static_cast<int32_t>(rng() % t.n_vocab());
+          break;
       }
       all_valid &= id >= 0 && id < t.n_vocab();
     }
@@ -132,7 +147,10 @@ gguf::GgufWriter SmallSpmWriter() {
   gguf::GgufWriter writer;
   writer.SetString("general.architecture", "llama");
   writer.SetString("tokenizer.ggml.model", "llama");
-  writer.SetStringArray("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a", "a"});
+  writer.SetStringArray("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>",
+                                                  "\xE2\x96\x81"
+                                                  "a",
+                                                  "a"});
   writer.SetFloat32Array("tokenizer.ggml.scores", {0, 0, 0, -1, -2});
   writer.SetInt32Array("tokenizer.ggml.token_type", {2, 3, 3, 1, 1});
   writer.SetUint32("tokenizer.ggml.bos_token_id", 1);

@@ -1,12 +1,12 @@
 // The vocabularies inside the conformance models: the reference runtime's prompt ids (BOS added)
 // and, where given, the text of the greedy continuation ids.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "engine/gguf/gguf_file.h"
 #include "engine/tokenizer/streaming_detokenizer.h"
@@ -52,8 +52,8 @@ TEST(ModelVocabTest, PromptIdsMatchReferenceForEveryModel) {
     const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << entry.path();
     const std::string model = j.at("model").get<std::string>();
-    auto file = gguf::GgufFile::Open(std::string(LOCAI_CONFORMANCE_DIR) + "/models/" + model +
-                                     ".gguf");
+    auto file =
+        gguf::GgufFile::Open(std::string(LOCAI_CONFORMANCE_DIR) + "/models/" + model + ".gguf");
     ASSERT_TRUE(file.has_value()) << file.error().ToString();
     auto tokenizer = Tokenizer::FromGguf(**file);
     ASSERT_TRUE(tokenizer.has_value()) << tokenizer.error().ToString();

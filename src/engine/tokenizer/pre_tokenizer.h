@@ -22,6 +22,7 @@ enum class PreTokenizerKind { kGpt2, kLlama3, kQwen2 };
 PreTokenizerKind PreTokenizerKindFromName(std::string_view name);
 
 // Appends the words of `text` to `words` (views into `text`).
-void PreTokenize(PreTokenizerKind kind, std::string_view text, std::vector<std::string_view>* words);
+void PreTokenize(PreTokenizerKind kind, std::string_view text,
+                 std::vector<std::string_view>* words);
 
 }  // namespace locai::engine

@@ -1,10 +1,10 @@
 #include "engine/tokenizer/pre_tokenizer.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace locai::engine {
 namespace {
@@ -56,19 +56,36 @@ TEST(PreTokenizerTest, Gpt2) {
 }
 
 TEST(PreTokenizerTest, InvalidBytesAreKeptAsOther) {
-  EXPECT_EQ(Split(PreTokenizerKind::kLlama3, "ab\xFF\xFE" "cd"), (Words{"ab", "\xFF\xFE", "cd"}));
+  EXPECT_EQ(Split(PreTokenizerKind::kLlama3,
+                  "ab\xFF\xFE"
+                  "cd"),
+            (Words{"ab", "\xFF\xFE", "cd"}));
   EXPECT_EQ(Split(PreTokenizerKind::kGpt2, "ab \xFF"), (Words{"ab", " \xFF"}));
 }
 
 TEST(PreTokenizerTest, WordsCoverRandomInputExactly) {
   std::mt19937 rng(1234);
-  const std::string alphabet[] = {"a", "Z", "1", " ", "\n", "\r", "\t", "'", "s", "!",
-                                  "\xC3\xA9", "\xE6\x97\xA5", "\xF0\x9F\x99\x82", "\xFF", "\x80"};
+  const std::string alphabet[] = {"a",
+                                  "Z",
+                                  "1",
+                                  " ",
+                                  "\n",
+                                  "\r",
+                                  "\t",
+                                  "'",
+                                  "s",
+                                  "!",
+                                  "\xC3\xA9",
+                                  "\xE6\x97\xA5",
+                                  "\xF0\x9F\x99\x82",
+                                  "\xFF",
+                                  "\x80"};
   for (int iter = 0; iter < 500; ++iter) {
     std::string text;
     const int len = static_cast<int>(rng() % 40);
     for (int i = 0; i < len; ++i) text += alphabet[rng() % std::size(alphabet)];
-    for (auto kind : {PreTokenizerKind::kGpt2, PreTokenizerKind::kLlama3, PreTokenizerKind::kQwen2}) {
+    for (auto kind :
+         {PreTokenizerKind::kGpt2, PreTokenizerKind::kLlama3, PreTokenizerKind::kQwen2}) {
       std::string joined;
       for (const std::string& word : Split(kind, text)) {
         EXPECT_FALSE(word.empty());

@@ -1,10 +1,10 @@
 // Shared fixtures for the tokenizer tests: the conformance vocabularies, loaded once per process.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "engine/gguf/gguf_file.h"
 #include "engine/tokenizer/tokenizer.h"

@@ -8,13 +8,13 @@
 namespace locai::engine {
 namespace {
 
-constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+constexpr std::string_view kSpmSpace = "\xE2\x96\x81";      // U+2581, SentencePiece's space
 constexpr std::string_view kUnknownPiece = "\xE2\x96\x85";  // what an unknown token shows as
 
 // Control-token texts that end a turn in common chat formats.
 constexpr std::string_view kEndOfGenerationTexts[] = {
-    "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>",
-    "<|end|>",    "<|endoftext|>", "<end_of_turn>", "<EOT>",
+    "<|eot_id|>", "<|eom_id|>",    "<|end_of_text|>", "<|im_end|>",
+    "<|end|>",    "<|endoftext|>", "<end_of_turn>",   "<EOT>",
 };
 // Of those, the ones that mark the end of an assistant turn, in preference order (EOT guess).
 constexpr std::string_view kEndOfTurnTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>",

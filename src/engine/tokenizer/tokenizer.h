@@ -93,7 +93,7 @@ class Tokenizer {
   std::string ComputePiece(int32_t id) const;
 
   std::unique_ptr<const Vocab> vocab_;
-  std::vector<std::string> pieces_;  // TokenToPiece(id, false), precomputed
+  std::vector<std::string> pieces_;         // TokenToPiece(id, false), precomputed
   std::vector<int32_t> end_of_generation_;  // sorted
   int32_t eot_id_ = kNoToken;
 };

@@ -14,7 +14,8 @@ std::string MakeText(size_t target_bytes) {
       "The patient, aged 67, was admitted on 2026-03-14 with chest pain. BP 142/91; HR 88 bpm. ",
       "def f(x):\n    return x ** 2  # square\n",
       "I'm sure you'd say it's fine, but we've checked and they're not. ",
-      "日本語のテキストと中文文本。Ελληνικά και Кириллица. Emoji 🙂👍🏽🚀. ",
+      "日本語のテキストと中文文本。Ελληνικά και Кириллица. Emoji "
+      "🙂👍🏽🚀. ",
       "for (int i = 0; i < n; ++i) { sum += a[i]; }\n\n",
       "Once upon a time, there was a little girl named Lily. She loved to play outside. ",
   };
@@ -45,10 +46,11 @@ int Run(const std::string& path, const std::string& text) {
     n_tokens = ids ? ids->size() : 0;
     best_s = std::min(best_s, std::chrono::duration<double>(end - start).count());
   }
-  std::printf("%-16s load %.1f ms; encode %zu bytes -> %zu tokens in %.2f ms (%.1f MB/s, best of 5)\n",
-              path.substr(path.rfind('/') + 1).c_str(),
-              std::chrono::duration<double, std::milli>(load_end - load_start).count(), text.size(),
-              n_tokens, best_s * 1e3, text.size() / best_s / 1e6);
+  std::printf(
+      "%-16s load %.1f ms; encode %zu bytes -> %zu tokens in %.2f ms (%.1f MB/s, best of 5)\n",
+      path.substr(path.rfind('/') + 1).c_str(),
+      std::chrono::duration<double, std::milli>(load_end - load_start).count(), text.size(),
+      n_tokens, best_s * 1e3, text.size() / best_s / 1e6);
   return 0;
 }
 

@@ -3,11 +3,11 @@
 // BPE merge ranks, decoding and the streaming detokenizer.
 #include "engine/tokenizer/tokenizer.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/tokenizer/streaming_detokenizer.h"
 #include "engine/tokenizer/unicode.h"
@@ -60,8 +60,10 @@ Ids Encode(const Tokenizer& t, std::string_view text, bool parse_special = false
 
 TEST(SpmTest, MergesHighestScoreFirst) {
   // "▁" a b c ab bc: for "abc" the pair with the higher score wins.
-  auto bc_first = Make(SpmSpec({{"▁", -5}, {"a", -5}, {"b", -5}, {"c", -5}, {"ab", -2}, {"bc", -1}}));
-  auto ab_first = Make(SpmSpec({{"▁", -5}, {"a", -5}, {"b", -5}, {"c", -5}, {"ab", -1}, {"bc", -2}}));
+  auto bc_first =
+      Make(SpmSpec({{"▁", -5}, {"a", -5}, {"b", -5}, {"c", -5}, {"ab", -2}, {"bc", -1}}));
+  auto ab_first =
+      Make(SpmSpec({{"▁", -5}, {"a", -5}, {"b", -5}, {"c", -5}, {"ab", -1}, {"bc", -2}}));
   const int32_t space = kFirstPiece, a = kFirstPiece + 1, c = kFirstPiece + 3;
   const int32_t ab = kFirstPiece + 4, bc = kFirstPiece + 5;
   EXPECT_EQ(Encode(*bc_first, "abc"), (Ids{space, a, bc}));
@@ -100,8 +102,15 @@ TEST(SpmTest, ByteFallbackForUnknownCharacters) {
   EXPECT_EQ(Encode(*t, "a\xC3\xA9"), (Ids{space, a, ByteId(0xC3), ByteId(0xA9)}));
   EXPECT_EQ(t->Decode(Encode(*t, "a\xC3\xA9")), "a\xC3\xA9");
   // Invalid UTF-8 passes through the same way.
-  EXPECT_EQ(Encode(*t, "\xFF" "a"), (Ids{space, ByteId(0xFF), a}));
-  EXPECT_EQ(t->Decode(Encode(*t, "\xFF" "a\xE6")), "\xFF" "a\xE6");
+  EXPECT_EQ(Encode(*t,
+                   "\xFF"
+                   "a"),
+            (Ids{space, ByteId(0xFF), a}));
+  EXPECT_EQ(t->Decode(Encode(*t,
+                             "\xFF"
+                             "a\xE6")),
+            "\xFF"
+            "a\xE6");
 }
 
 TEST(SpmTest, ByteSpelledSpaceMarkerDecodesAsSpace) {
@@ -120,7 +129,8 @@ TEST(SpmTest, ByteSpelledSpaceMarkerDecodesAsSpace) {
 
 TEST(SpmTest, SpecialTokensOnlyWhenParsed) {
   auto t = Make(SpmSpec({{"▁", -5}, {"<", -5}, {"s", -5}, {">", -5}}));
-  const int32_t space = kFirstPiece, lt = kFirstPiece + 1, s = kFirstPiece + 2, gt = kFirstPiece + 3;
+  const int32_t space = kFirstPiece, lt = kFirstPiece + 1, s = kFirstPiece + 2,
+                gt = kFirstPiece + 3;
   EXPECT_EQ(Encode(*t, "<s>", /*parse_special=*/true), (Ids{1}));
   EXPECT_EQ(Encode(*t, "<s>", /*parse_special=*/false), (Ids{space, lt, s, gt}));
   // Text after a special token gets the space prefix again.
@@ -231,7 +241,9 @@ TEST(StreamingDetokenizerTest, HoldsBackPartialCharacters) {
   EXPECT_EQ(stream.Push(ByteId(0xFF)), "\xFF");
   // An incomplete character followed by ASCII is given up and passed through.
   EXPECT_EQ(stream.Push(ByteId(0xE6)), "");
-  EXPECT_EQ(stream.Push(kFirstPiece + 1), "\xE6" "a");
+  EXPECT_EQ(stream.Push(kFirstPiece + 1),
+            "\xE6"
+            "a");
   // Flush returns what is still held.
   EXPECT_EQ(stream.Push(ByteId(0xE6)), "");
   EXPECT_EQ(stream.Flush(), "\xE6");

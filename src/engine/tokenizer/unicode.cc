@@ -12,8 +12,8 @@ using unicode_tables::CodepointRange;
 bool InTable(const CodepointRange* table, size_t size, uint32_t cp) {
   const CodepointRange* end = table + size;
   // First range whose upper bound is >= cp.
-  const CodepointRange* it =
-      std::lower_bound(table, end, cp, [](const CodepointRange& r, uint32_t v) { return r.hi < v; });
+  const CodepointRange* it = std::lower_bound(
+      table, end, cp, [](const CodepointRange& r, uint32_t v) { return r.hi < v; });
   return it != end && it->lo <= cp;
 }
 
@@ -142,9 +142,9 @@ CharClass Classify(uint32_t cp) {
 // Printable bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF map to themselves; the other 68 bytes map,
 // in byte order, to U+0100..U+0143.
 uint32_t ByteToCodepoint(uint8_t byte) {
-  if (byte <= 0x20) return 0x100 + byte;                             // 33 bytes: 0x100..0x120
+  if (byte <= 0x20) return 0x100 + byte;                                // 33 bytes: 0x100..0x120
   if (byte >= 0x7F && byte <= 0xA0) return 0x100 + 33 + (byte - 0x7F);  // 34 bytes: ..0x142
-  if (byte == 0xAD) return 0x100 + 33 + 34;                          // 0x143
+  if (byte == 0xAD) return 0x100 + 33 + 34;                             // 0x143
   return byte;
 }
 

@@ -1,9 +1,9 @@
 #include "engine/tokenizer/unicode.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace locai::engine::unicode {
 namespace {
@@ -75,9 +75,9 @@ TEST(UnicodeTest, CompleteUtf8PrefixHoldsBackOnlyIncompleteCharacters) {
   // Bytes that can never complete a character are not held.
   EXPECT_EQ(CompleteUtf8Prefix("a\xFF"), 2u);
   EXPECT_EQ(CompleteUtf8Prefix("a\x80"), 2u);
-  EXPECT_EQ(CompleteUtf8Prefix("a\xE0\x80"), 3u);   // overlong in the making
-  EXPECT_EQ(CompleteUtf8Prefix("a\xED\xA0"), 3u);   // surrogate in the making
-  EXPECT_EQ(CompleteUtf8Prefix("a\xF4\x90"), 3u);   // past U+10FFFF
+  EXPECT_EQ(CompleteUtf8Prefix("a\xE0\x80"), 3u);  // overlong in the making
+  EXPECT_EQ(CompleteUtf8Prefix("a\xED\xA0"), 3u);  // surrogate in the making
+  EXPECT_EQ(CompleteUtf8Prefix("a\xF4\x90"), 3u);  // past U+10FFFF
   EXPECT_EQ(CompleteUtf8Prefix("a\xE6\x41"), 3u);
 }
 
@@ -92,8 +92,8 @@ TEST(UnicodeTest, Classes) {
     EXPECT_EQ(Classify(cp), CharClass::kWhitespace) << cp;
   }
   // Punctuation, symbols, marks, emoji and invalid bytes are "other".
-  for (uint32_t cp : {uint32_t{'!'}, uint32_t{'\''}, 0x301u, 0x1F642u, 0x200Du, 0x2211u,
-                      kInvalidCodepoint}) {
+  for (uint32_t cp :
+       {uint32_t{'!'}, uint32_t{'\''}, 0x301u, 0x1F642u, 0x200Du, 0x2211u, kInvalidCodepoint}) {
     EXPECT_EQ(Classify(cp), CharClass::kOther) << cp;
   }
 }

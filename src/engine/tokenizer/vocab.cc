@@ -43,9 +43,9 @@ Status Vocab::Index(std::string_view source) {
   }
   const size_t n = s.tokens.size();
   if (!s.scores.empty() && s.scores.size() != n) {
-    return Status::InvalidArgument(KeyError(
-        source, "tokenizer.ggml.scores",
-        "has " + std::to_string(s.scores.size()) + " entries for " + std::to_string(n) + " tokens"));
+    return Status::InvalidArgument(KeyError(source, "tokenizer.ggml.scores",
+                                            "has " + std::to_string(s.scores.size()) +
+                                                " entries for " + std::to_string(n) + " tokens"));
   }
   if (!s.types.empty() && s.types.size() != n) {
     return Status::InvalidArgument(KeyError(
@@ -83,10 +83,10 @@ Status Vocab::Index(std::string_view source) {
   for (size_t id = 0; id < n; ++id) {
     const std::string& text = s.tokens[id];
     if (text.size() > kMaxTokenTextBytes) {
-      return Status::InvalidArgument(KeyError(
-          source, "tokenizer.ggml.tokens",
-          "token " + std::to_string(id) + " is " + std::to_string(text.size()) +
-              " bytes long (limit " + std::to_string(kMaxTokenTextBytes) + ")"));
+      return Status::InvalidArgument(
+          KeyError(source, "tokenizer.ggml.tokens",
+                   "token " + std::to_string(id) + " is " + std::to_string(text.size()) +
+                       " bytes long (limit " + std::to_string(kMaxTokenTextBytes) + ")"));
     }
     by_text_.insert_or_assign(text, static_cast<int32_t>(id));
   }
@@ -106,9 +106,9 @@ Status Vocab::Index(std::string_view source) {
     const std::string& merge = s.merges[rank];
     const size_t space = merge.find(' ', 1);
     if (space == std::string::npos || space + 1 >= merge.size()) {
-      return Status::InvalidArgument(KeyError(
-          source, "tokenizer.ggml.merges",
-          "entry " + std::to_string(rank) + " is not of the form \"left right\""));
+      return Status::InvalidArgument(
+          KeyError(source, "tokenizer.ggml.merges",
+                   "entry " + std::to_string(rank) + " is not of the form \"left right\""));
     }
     const std::string_view left = std::string_view(merge).substr(0, space);
     const std::string_view right = std::string_view(merge).substr(space + 1);
@@ -131,9 +131,8 @@ Status Vocab::Index(std::string_view source) {
       special_tokens_.push_back(id);
     }
   }
-  std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [&](int32_t a, int32_t b) {
-    return Text(a).size() > Text(b).size();
-  });
+  std::stable_sort(special_tokens_.begin(), special_tokens_.end(),
+                   [&](int32_t a, int32_t b) { return Text(a).size() > Text(b).size(); });
   return Status::Ok();
 }
 

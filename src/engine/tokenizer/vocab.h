@@ -39,9 +39,9 @@ struct VocabSpec {
   TokenizerModel model = TokenizerModel::kSpm;
   PreTokenizerKind pre = PreTokenizerKind::kGpt2;  // BPE only
   std::vector<std::string> tokens;
-  std::vector<float> scores;       // empty: all 0
-  std::vector<TokenType> types;    // empty: all normal
-  std::vector<std::string> merges; // BPE: "left right", highest priority first
+  std::vector<float> scores;        // empty: all 0
+  std::vector<TokenType> types;     // empty: all normal
+  std::vector<std::string> merges;  // BPE: "left right", highest priority first
   int32_t bos_id = kNoToken;
   int32_t eos_id = kNoToken;
   int32_t eot_id = kNoToken;
