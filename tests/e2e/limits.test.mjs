@@ -1,0 +1,153 @@
+// Back-pressure and timeouts: a full queue answers 429/503 with Retry-After, a client that hangs
+// up mid-stream frees its sequence at once, and slow or silent connections are closed by the
+// header, body and idle timeouts, each while a stream beside them runs undisturbed.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { NodeServer, TINY, STORIES, besideStream, bystanderStream, sleep } from './lib/harness.mjs';
+import { rawExchange, trickle } from './lib/raw_http.mjs';
+
+const stopped = async (server) => {
+  const { code, signal } = await server.stop();
+  assert.equal(signal, null, `locai node died by ${signal}; stderr:\n${server.stderr().slice(-3000)}`);
+  assert.equal(code, 0);
+};
+
+describe('one sequence, a queue of one', () => {
+  let server;
+  let client;
+  // A long generation that keeps the only slot busy for a while.
+  const long = { model: TINY, messages: [{ role: 'user', content: 'Go on' }], max_tokens: 400, temperature: 0, seed: 1 };
+
+  before(async () => {
+    server = await NodeServer.start({ args: ['--parallel', '1', '--queue', '1', '--ctx', '512', '--preload', TINY] });
+    client = new OpenAI({ baseURL: server.baseURL, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+    await client.completions.create({ model: STORIES, prompt: 'x', max_tokens: 1 });  // load it
+  });
+  after(() => stopped(server));
+
+  test('a full queue answers 429 or 503 with Retry-After; the running stream is undisturbed', async () => {
+    const alone = await client.chat.completions.create(long);
+    const stream = await client.chat.completions.create({ ...long, stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    let text = '';
+    const first = await iterator.next();  // the slot is taken now
+    text += first.value.choices[0]?.delta?.content ?? '';
+    const flood = await Promise.allSettled(Array.from({ length: 6 }, () =>
+      client.completions.create({ model: STORIES, prompt: 'Once upon a time', max_tokens: 4, temperature: 0 })));
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
+    const aFlood = await Promise.allSettled(Array.from({ length: 3 }, () =>
+      anthropic.messages.create({ model: STORIES, max_tokens: 4, messages: [{ role: 'user', content: 'x' }] })));
+    const raw = await fetch(`${server.baseURL}/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: STORIES, prompt: 'x', max_tokens: 2 }),
+    });
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) text += r.value.choices[0]?.delta?.content ?? '';
+    assert.equal(text, alone.choices[0].message.content, 'the running stream finished with its own text');
+
+    const rejected = flood.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    const accepted = flood.filter((r) => r.status === 'fulfilled');
+    assert.ok(accepted.length <= 1, `${accepted.length} requests got past a queue of one`);
+    assert.ok(rejected.length >= 5, `only ${rejected.length} of 6 rejected`);
+    for (const e of rejected) {
+      assert.ok(e instanceof OpenAI.APIError, `${e}`);
+      assert.ok([429, 503].includes(e.status), `status ${e.status}: ${e.message}`);
+      assert.match(e.headers?.get('retry-after') ?? '', /^\d+$/, 'Retry-After in seconds');
+    }
+    for (const r of aFlood) {
+      assert.equal(r.status, 'rejected', 'the queue was still full for the Anthropic requests');
+      assert.ok([429, 503, 529].includes(r.reason.status), `${r.reason}`);
+      assert.ok(['rate_limit_error', 'overloaded_error'].includes(r.reason.error?.error?.type), JSON.stringify(r.reason.error));
+      assert.match(r.reason.headers?.get('retry-after') ?? '', /^\d+$/);
+    }
+    assert.ok([429, 503].includes(raw.status), `raw status ${raw.status}`);
+    assert.match(raw.headers.get('retry-after') ?? '', /^\d+$/);
+    const health = await fetch(`${server.url}/health`);
+    assert.ok([200, 503].includes(health.status));
+    // Once the stream is done the node serves again.
+    const after = await client.completions.create({ model: STORIES, prompt: 'Once upon a time', max_tokens: 4, temperature: 0 });
+    assert.equal(after.usage.completion_tokens, 4);
+  });
+
+  test('a client that hangs up mid-stream frees its sequence at once', async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create({ ...long, stream: true }, { signal: controller.signal });
+    let chunks = 0;
+    await assert.rejects((async () => {
+      for await (const _ of stream) {
+        if (++chunks === 3) controller.abort();
+      }
+    })(), (e) => e.name === 'AbortError' || e instanceof OpenAI.APIUserAbortError || /abort/i.test(String(e)));
+    assert.equal(chunks, 3);
+    // If the aborted generation still held the only slot, one of these two would be queued behind
+    // it and the other refused (queue of one). Both must be served.
+    await sleep(300);
+    const two = await Promise.allSettled([0, 1].map(() =>
+      client.completions.create({ model: STORIES, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 })));
+    for (const r of two) assert.equal(r.status, 'fulfilled', `${r.reason}`);
+    assert.equal(two[0].value.choices[0].text, two[1].value.choices[0].text);
+  });
+
+  test('a body of many megabytes against the default limit is a 413', async () => {
+    const size = 64 << 20;
+    const body = Buffer.alloc(size, ' ');
+    const head = 'POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${size}\r\nConnection: close\r\n\r\n`;
+    const r = await rawExchange(server, head, body);
+    assert.equal(r.response?.status, 413, `closed ${r.closed} after ${r.sent} bytes`);
+  });
+});
+
+describe('short header, body and idle timeouts', () => {
+  let server;
+  let client;
+  let reference;
+  const TIMEOUT_MS = 800;
+  const SLACK_MS = 4000;  // a loaded CI machine
+
+  before(async () => {
+    server = await NodeServer.start({
+      args: ['--ctx', '512', '--preload', STORIES, '--header-timeout-ms', String(TIMEOUT_MS),
+             '--body-timeout-ms', String(TIMEOUT_MS), '--idle-timeout-ms', String(TIMEOUT_MS)],
+    });
+    // Retries cover only a pooled connection the idle timeout closed just as it was reused.
+    client = new OpenAI({ baseURL: server.baseURL, apiKey: 'unused', maxRetries: 2, timeout: 60_000 });
+    reference = await bystanderStream(client, { paceMs: 0 });
+  });
+  after(() => stopped(server));
+
+  test('headers sent one byte per 100 ms are cut off by the header timeout', async () => {
+    // The bystander takes longer than the timeout itself: a stream in progress is not "idle".
+    const r = await besideStream(client, reference, () => trickle(server,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nX-Slow: ${'s'.repeat(400)}\r\n\r\n`,
+      { byteDelayMs: 100, timeoutMs: 30_000 }), { paceMs: 15 });
+    assert.ok(r.closed, 'the server closed the connection');
+    assert.ok(r.elapsedMs < TIMEOUT_MS + SLACK_MS, `closed after ${r.elapsedMs} ms`);
+    assert.ok(r.bytesSent < 400, `${r.bytesSent} bytes were accepted`);
+    if (r.response) assert.ok([408, 400].includes(r.response.status), `status ${r.response.status}`);
+  });
+
+  test('a body that stalls is cut off by the body timeout', async () => {
+    const r = await besideStream(client, reference, async () => {
+      const head = 'POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 1000\r\n\r\n{"model":';
+      return rawExchange(server, head, Buffer.alloc(0), { timeoutMs: 30_000 });
+    }, { paceMs: 15 });
+    assert.ok(r.closed || r.response, 'the server answered or closed');
+    assert.ok(r.elapsedMs < TIMEOUT_MS + SLACK_MS, `closed after ${r.elapsedMs} ms`);
+    if (r.response) assert.ok([408, 400].includes(r.response.status), `status ${r.response.status}`);
+  });
+
+  test('a silent connection is closed by the idle timeout', async () => {
+    const r = await besideStream(client, reference, () => rawExchange(server, '', Buffer.alloc(0), { timeoutMs: 30_000 }), { paceMs: 15 });
+    assert.ok(r.closed, 'closed');
+    assert.ok(r.elapsedMs < TIMEOUT_MS + SLACK_MS, `closed after ${r.elapsedMs} ms`);
+    // A kept-alive connection that goes quiet after a response is closed too.
+    const kept = await rawExchange(server, 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n', Buffer.alloc(0),
+                                   { timeoutMs: 30_000, untilClose: true });
+    assert.equal(kept.response?.status, 200);
+    assert.ok(kept.closed, 'the kept-alive connection was closed');
+    assert.ok(kept.elapsedMs < TIMEOUT_MS + SLACK_MS, `closed after ${kept.elapsedMs} ms`);
+  });
+});
