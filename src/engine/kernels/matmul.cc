@@ -4,6 +4,7 @@
 #include <cassert>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace locai::engine {
 
@@ -15,6 +16,20 @@ constexpr int64_t kRowBlock = 64;
 constexpr int64_t kTokenBlock = 64;
 
 }  // namespace
+
+Status ValidateMatMul(TensorType weight_type, int64_t cols) {
+  if (!IsMatMulType(weight_type)) {
+    return Status::Unimplemented("MatMul: no kernel for weights of type " +
+                                 std::to_string(static_cast<uint32_t>(weight_type)));
+  }
+  const int64_t block = Traits(weight_type).block_size;
+  if (cols <= 0 || cols % block != 0) {
+    return Status::InvalidArgument("MatMul: row length " + std::to_string(cols) +
+                                   " is not a positive multiple of " + std::to_string(block) +
+                                   " for " + std::string(Traits(weight_type).name));
+  }
+  return Status::Ok();
+}
 
 void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols, const float* x,
             int64_t n_tokens, float* y, ThreadPool& pool) {

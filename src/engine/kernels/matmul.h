@@ -15,11 +15,17 @@
 
 #include <cstdint>
 
+#include "common/status.h"
 #include "common/thread_pool.h"
 #include "engine/kernels/kernels.h"
 #include "engine/kernels/tensor_type.h"
 
 namespace locai::engine {
+
+// Checks MatMul's preconditions on a weight type and row length (for shapes read from a file):
+// Unimplemented when MatMul has no kernel for `weight_type`, InvalidArgument when `cols` is not
+// a positive multiple of its block size.
+Status ValidateMatMul(TensorType weight_type, int64_t cols);
 
 // Uses BestKernels().
 void MatMul(TensorType weight_type, const void* weights, int64_t rows, int64_t cols, const float* x,

@@ -104,6 +104,16 @@ TEST(MatMulTest, ScalarAndBestKernelsAgreeAcrossThreadCounts) {
   }
 }
 
+TEST(MatMulTest, ValidateRejectsBadShapesAndTypes) {
+  EXPECT_TRUE(ValidateMatMul(TensorType::kQ4_K, 2048).ok());
+  EXPECT_TRUE(ValidateMatMul(TensorType::kF16, 7).ok());
+  EXPECT_EQ(ValidateMatMul(TensorType::kQ4_K, 2048 + 32).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateMatMul(TensorType::kQ8_0, 33).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateMatMul(TensorType::kQ8_0, 0).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateMatMul(TensorType::kQ8_K, 256).code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(ValidateMatMul(TensorType::kQ8_1, 32).code(), StatusCode::kUnimplemented);
+}
+
 TEST(MatMulTest, EmptyShapesWriteNothing) {
   ThreadPool pool(2);
   std::vector<uint8_t> w(1024);
