@@ -30,7 +30,7 @@ struct Case {
   std::string endpoint;
   HeaderList headers;
   std::string body;
-  std::string expect;  // "200" or "<status> <type> [param]"
+  std::string expect;                                       // "200" or "<status> <type> [param]"
   std::vector<std::pair<std::string, std::string>> checks;  // key -> value ("~x": contains x)
 };
 
@@ -192,9 +192,9 @@ void Check(const Case& test_case) {
   expect >> status >> type >> param;
   Fields actual;
   if (status == 200) {
-    ASSERT_TRUE(outcome.has_value()) << "expected success, got " << outcome.error().http_status
-                                     << " " << outcome.error().type << " param="
-                                     << outcome.error().param << ": " << outcome.error().message;
+    ASSERT_TRUE(outcome.has_value())
+        << "expected success, got " << outcome.error().http_status << " " << outcome.error().type
+        << " param=" << outcome.error().param << ": " << outcome.error().message;
     actual = *outcome;
   } else {
     ASSERT_FALSE(outcome.has_value()) << "expected an error " << test_case.expect;

@@ -48,8 +48,9 @@ std::optional<std::string> ParseContent(ObjectReader& reader, std::string_view k
       const Json* citations = block_reader.Find("citations");
       if (citations != nullptr && !(citations->is_array() && citations->empty())) {
         std::string param = block_reader.PathOf("citations");
-        errors.Fail(param, param + ": citations on text blocks of user messages are not "
-                                   "permitted in API version 2026-10-21.");
+        errors.Fail(param, param +
+                               ": citations on text blocks of user messages are not "
+                               "permitted in API version 2026-10-21.");
         return std::nullopt;
       }
     }
@@ -79,8 +80,8 @@ void ParseMessages(ObjectReader& reader, AnthropicVersion version, GenerationReq
     const Json& item = (*messages)[i];
     std::string path = errors.Index("messages", i);
     if (!item.is_object()) {
-      errors.Fail(path, path + ": Input should be an object, but got " + DescribeJsonType(item) +
-                            ".");
+      errors.Fail(path,
+                  path + ": Input should be an object, but got " + DescribeJsonType(item) + ".");
       return;
     }
     ObjectReader message_reader(item, path, errors);
@@ -96,19 +97,21 @@ void ParseMessages(ObjectReader& reader, AnthropicVersion version, GenerationReq
       return;
     }
     if (i == 0 && role != Role::kUser) {
-      errors.Fail(message_reader.PathOf("role"), "messages: first message must use the \"user\" role");
+      errors.Fail(message_reader.PathOf("role"),
+                  "messages: first message must use the \"user\" role");
       return;
     }
     if (!message_reader.Require("content")) return;
-    std::optional<std::string> text = ParseContent(message_reader, "content", version,
-                                                   role == Role::kUser);
+    std::optional<std::string> text =
+        ParseContent(message_reader, "content", version, role == Role::kUser);
     if (!text) return;
     bool is_last = i + 1 == messages->size();
     if (text->empty()) {
       if (is_last && role == Role::kAssistant) continue;  // an empty prefill adds nothing
       errors.Fail(message_reader.PathOf("content"),
-                  path + ": all messages must have non-empty content except for the optional "
-                         "final assistant message");
+                  path +
+                      ": all messages must have non-empty content except for the optional "
+                      "final assistant message");
       return;
     }
     if (is_last && role == Role::kAssistant) {
@@ -151,15 +154,16 @@ void RejectUnsupported(ObjectReader& reader) {
   }
   if (const Json* thinking = reader.Object("thinking")) {
     const Json* type = thinking->contains("type") ? &(*thinking)["type"] : nullptr;
-    if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>() != "disabled") {
-      reader.errors().Fail("thinking", "thinking: extended thinking is not supported by this server");
+    if (type == nullptr || !type->is_string() ||
+        type->get_ref<const std::string&>() != "disabled") {
+      reader.errors().Fail("thinking",
+                           "thinking: extended thinking is not supported by this server");
     }
   }
 }
 
-}  // namespace
-
-ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, AnthropicVersion version) {
+ApiResult<GenerationRequest> ParseBody(std::string_view body, AnthropicVersion version,
+                                      bool require_max_tokens) {
   ApiResult<Json> parsed = ParseJsonObject(body);
   if (!parsed) return ApiErr(std::move(parsed).error());
   ParseErrors errors(PathStyle::kAnthropic);
@@ -169,7 +173,7 @@ ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, Anthrop
   if (reader.Require("model")) {
     if (auto model = reader.String("model")) request.model = std::move(*model);
   }
-  if (reader.Require("max_tokens")) {
+  if (!require_max_tokens || reader.Require("max_tokens")) {
     request.max_tokens = reader.Integer("max_tokens", 1, std::numeric_limits<int64_t>::max());
   }
   ParseSystem(reader, version, request);
@@ -182,7 +186,8 @@ ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, Anthrop
         errors.Fail(param, param + ": Input should be a valid string");
         break;
       }
-      if (!stop.get_ref<const std::string&>().empty()) request.stop.push_back(stop.get<std::string>());
+      if (!stop.get_ref<const std::string&>().empty())
+        request.stop.push_back(stop.get<std::string>());
     }
   }
   ParseSampling(reader, version, request);
@@ -194,6 +199,21 @@ ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, Anthrop
   RejectUnsupported(reader);
   if (!errors.ok()) return ApiErr(errors.TakeError());
   return request;
+}
+
+}  // namespace
+
+ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, AnthropicVersion version) {
+  return ParseBody(body, version, /*require_max_tokens=*/true);
+}
+
+ApiResult<GenerationRequest> ParseCountTokensRequest(std::string_view body,
+                                                     AnthropicVersion version) {
+  return ParseBody(body, version, /*require_max_tokens=*/false);
+}
+
+std::string SerializeCountTokens(int64_t input_tokens) {
+  return "{\"input_tokens\":" + std::to_string(input_tokens) + "}";
 }
 
 }  // namespace locai::api::anthropic

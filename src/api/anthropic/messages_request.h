@@ -3,6 +3,8 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "api/anthropic/version.h"
@@ -28,5 +30,11 @@ namespace locai::api::anthropic {
 //   top_p or top_k present at all ("Extra inputs are not permitted"), and non-empty `citations`
 //   on a text block of a user message.
 ApiResult<GenerationRequest> ParseMessagesRequest(std::string_view body, AnthropicVersion version);
+
+// `POST /v1/messages/count_tokens`: the same body and rules, except that max_tokens is optional.
+ApiResult<GenerationRequest> ParseCountTokensRequest(std::string_view body,
+                                                     AnthropicVersion version);
+// {"input_tokens": N}
+std::string SerializeCountTokens(int64_t input_tokens);
 
 }  // namespace locai::api::anthropic

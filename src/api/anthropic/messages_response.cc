@@ -38,17 +38,16 @@ OrderedJson StopSequenceJson(FinishReason reason, std::string_view stop_sequence
 }  // namespace
 
 std::string SerializeMessage(const ResponseMeta& meta, const GenerationResult& result) {
-  return DumpJson(MessageJson(meta, OrderedJson::array({TextBlock(result.text)}),
-                              AnthropicStopReason(result.finish_reason),
-                              StopSequenceJson(result.finish_reason, result.stop_sequence),
-                              result.usage));
+  return DumpJson(MessageJson(
+      meta, OrderedJson::array({TextBlock(result.text)}), AnthropicStopReason(result.finish_reason),
+      StopSequenceJson(result.finish_reason, result.stop_sequence), result.usage));
 }
 
 std::string MessageStreamWriter::Start(int64_t input_tokens) const {
   OrderedJson start;
   start["type"] = "message_start";
-  start["message"] = MessageJson(meta_, OrderedJson::array(), nullptr, nullptr,
-                                 Usage{input_tokens, 0});
+  start["message"] =
+      MessageJson(meta_, OrderedJson::array(), nullptr, nullptr, Usage{input_tokens, 0});
   OrderedJson block_start;
   block_start["type"] = "content_block_start";
   block_start["index"] = 0;

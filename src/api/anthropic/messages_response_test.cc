@@ -50,10 +50,10 @@ TEST(MessageStream, EventSequence) {
     // Each event's data names the same type as its event line.
     EXPECT_EQ(json::parse(event.data)["type"], event.event);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"message_start", "content_block_start", "ping",
-                                             "content_block_delta", "content_block_delta",
-                                             "content_block_stop", "message_delta",
-                                             "message_stop"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"message_start", "content_block_start", "ping",
+                                      "content_block_delta", "content_block_delta",
+                                      "content_block_stop", "message_delta", "message_stop"}));
   EXPECT_EQ(json::parse(events[0].data), json::parse(R"({"type":"message_start","message":{
       "id":"msg_01","type":"message","role":"assistant","model":"claude-local","content":[],
       "stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":0}}})"));
@@ -75,8 +75,9 @@ TEST(MessageStream, ErrorAndPing) {
   auto events = parser.Feed(writer.Error(AnthropicErrorFromStatus(Status::Unavailable("busy"))));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].event, "error");
-  EXPECT_EQ(json::parse(events[0].data),
-            json::parse(R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})"));
+  EXPECT_EQ(
+      json::parse(events[0].data),
+      json::parse(R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})"));
 }
 
 }  // namespace

@@ -33,9 +33,10 @@ ApiError AnthropicRequestTooLarge(std::string message) {
 }
 
 ApiError OpenAiModelNotFound(std::string_view model) {
-  return Make(404, "not_found_error",
-              "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
-              "model", "model_not_found");
+  return Make(
+      404, "not_found_error",
+      "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
+      "model", "model_not_found");
 }
 
 ApiError AnthropicModelNotFound(std::string_view model) {
@@ -105,12 +106,28 @@ ApiError AnthropicErrorFromStatus(const Status& status) {
 
 ApiError ToOpenAiError(ApiError error) {
   switch (error.http_status) {
-    case 400: case 409: case 413: case 422: error.type = "invalid_request_error"; break;
-    case 401: error.type = "authentication_error"; break;
-    case 403: error.type = "permission_error"; break;
-    case 404: error.type = "not_found_error"; break;
-    case 429: error.type = "rate_limit_error"; break;
-    case 529: error.http_status = 503; error.type = "server_error"; break;
+    case 400:
+    case 409:
+    case 413:
+    case 422:
+      error.type = "invalid_request_error";
+      break;
+    case 401:
+      error.type = "authentication_error";
+      break;
+    case 403:
+      error.type = "permission_error";
+      break;
+    case 404:
+      error.type = "not_found_error";
+      break;
+    case 429:
+      error.type = "rate_limit_error";
+      break;
+    case 529:
+      error.http_status = 503;
+      error.type = "server_error";
+      break;
     default:
       if (error.http_status >= 500) {
         error.type = "server_error";
@@ -128,14 +145,35 @@ ApiError ToAnthropicError(ApiError error) {
   error.param.clear();
   error.code.clear();
   switch (error.http_status) {
-    case 400: case 409: case 422: error.http_status = 400; error.type = "invalid_request_error"; break;
-    case 401: error.type = "authentication_error"; break;
-    case 403: error.type = "permission_error"; break;
-    case 404: error.type = "not_found_error"; break;
-    case 413: error.type = "request_too_large"; break;
-    case 429: error.type = "rate_limit_error"; break;
-    case 503: case 529: error.http_status = 529; error.type = "overloaded_error"; break;
-    case 504: error.type = "timeout_error"; break;
+    case 400:
+    case 409:
+    case 422:
+      error.http_status = 400;
+      error.type = "invalid_request_error";
+      break;
+    case 401:
+      error.type = "authentication_error";
+      break;
+    case 403:
+      error.type = "permission_error";
+      break;
+    case 404:
+      error.type = "not_found_error";
+      break;
+    case 413:
+      error.type = "request_too_large";
+      break;
+    case 429:
+      error.type = "rate_limit_error";
+      break;
+    case 503:
+    case 529:
+      error.http_status = 529;
+      error.type = "overloaded_error";
+      break;
+    case 504:
+      error.type = "timeout_error";
+      break;
     default:
       if (error.http_status >= 400 && error.http_status < 500) {
         error.http_status = 400;

@@ -76,8 +76,10 @@ TEST(ApiError, OpenAiBodyNullParam) {
 }
 
 TEST(ApiError, AnthropicBodyHasExactKeys) {
-  json body = json::parse(SerializeAnthropicError(AnthropicErrorFromStatus(Status::Unavailable("busy"))));
-  EXPECT_EQ(body, json::parse(R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})"));
+  json body =
+      json::parse(SerializeAnthropicError(AnthropicErrorFromStatus(Status::Unavailable("busy"))));
+  EXPECT_EQ(body, json::parse(
+                      R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})"));
 }
 
 TEST(ApiError, ModelNotFound) {
@@ -117,7 +119,8 @@ TEST(ApiError, RetypeBetweenApis) {
   EXPECT_TRUE(bad.param.empty());
   EXPECT_TRUE(bad.code.empty());
 
-  EXPECT_EQ(ToOpenAiError(ApiError{429, "rate_limit_error", "slow", "", ""}).type, "rate_limit_error");
+  EXPECT_EQ(ToOpenAiError(ApiError{429, "rate_limit_error", "slow", "", ""}).type,
+            "rate_limit_error");
   EXPECT_EQ(ToAnthropicError(ApiError{401, "x", "k", "", ""}).type, "authentication_error");
   EXPECT_EQ(ToAnthropicError(ApiError{403, "x", "k", "", ""}).type, "permission_error");
   EXPECT_EQ(ToAnthropicError(ApiError{404, "x", "k", "", ""}).type, "not_found_error");

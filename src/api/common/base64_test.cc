@@ -30,10 +30,10 @@ TEST(Base64, DecodeInvertsEncode) {
 }
 
 TEST(Base64, DecodeRejectsMalformed) {
-  EXPECT_FALSE(Base64Decode("Zg=").has_value());     // length
-  EXPECT_FALSE(Base64Decode("Z!==").has_value());    // alphabet
+  EXPECT_FALSE(Base64Decode("Zg=").has_value());       // length
+  EXPECT_FALSE(Base64Decode("Z!==").has_value());      // alphabet
   EXPECT_FALSE(Base64Decode("Zg==Zg==").has_value());  // padding before the end
-  EXPECT_FALSE(Base64Decode("Z=g=").has_value());    // data after padding
+  EXPECT_FALSE(Base64Decode("Z=g=").has_value());      // data after padding
   EXPECT_FALSE(Base64Decode("====").has_value());
 }
 
@@ -48,7 +48,11 @@ TEST(Base64, Float32IsLittleEndian) {
 }
 
 TEST(Base64, Float32RoundTripIsBitExact) {
-  const std::vector<float> values = {0.0f, -0.0f, 3.14159f, -1e-30f, 1e30f,
+  const std::vector<float> values = {0.0f,
+                                     -0.0f,
+                                     3.14159f,
+                                     -1e-30f,
+                                     1e30f,
                                      std::numeric_limits<float>::denorm_min(),
                                      std::numeric_limits<float>::infinity()};
   auto decoded = DecodeFloat32Base64(EncodeFloat32Base64(values));

@@ -4,9 +4,12 @@ namespace locai::api {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kSystem: return "system";
-    case Role::kUser: return "user";
-    case Role::kAssistant: return "assistant";
+    case Role::kSystem:
+      return "system";
+    case Role::kUser:
+      return "user";
+    case Role::kAssistant:
+      return "assistant";
   }
   return "user";
 }
@@ -17,9 +20,12 @@ std::string_view OpenAiFinishReason(FinishReason reason) {
 
 std::string_view AnthropicStopReason(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kStop: return "end_turn";
-    case FinishReason::kStopSequence: return "stop_sequence";
-    case FinishReason::kLength: return "max_tokens";
+    case FinishReason::kStop:
+      return "end_turn";
+    case FinishReason::kStopSequence:
+      return "stop_sequence";
+    case FinishReason::kLength:
+      return "max_tokens";
   }
   return "end_turn";
 }

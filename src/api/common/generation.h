@@ -63,7 +63,7 @@ struct GenerationRequest {
   bool stream = false;
   bool include_usage = false;  // OpenAI stream_options.include_usage
   bool logprobs = false;
-  int top_logprobs = 0;  // 0..20 (chat), 0..5 (completions)
+  int top_logprobs = 0;    // 0..20 (chat), 0..5 (completions)
   bool json_mode = false;  // response_format {type: json_object}
   std::string user;        // OpenAI `user` or Anthropic `metadata.user_id`
 
@@ -76,8 +76,8 @@ enum class FinishReason {
   kLength,        // max_tokens or the context ran out (OpenAI "length", Anthropic "max_tokens")
 };
 
-std::string_view OpenAiFinishReason(FinishReason reason);     // "stop" | "length"
-std::string_view AnthropicStopReason(FinishReason reason);    // "end_turn" | "stop_sequence" | ...
+std::string_view OpenAiFinishReason(FinishReason reason);   // "stop" | "length"
+std::string_view AnthropicStopReason(FinishReason reason);  // "end_turn" | "stop_sequence" | ...
 std::optional<FinishReason> FinishReasonFromOpenAi(std::string_view name);
 std::optional<FinishReason> FinishReasonFromAnthropic(std::string_view name);
 

@@ -36,7 +36,8 @@ std::optional<std::string> ExtractApiKey(const HeaderList& headers) {
   if (auto auth = FindHeader(headers, "authorization")) {
     std::string_view value = Trim(*auth);
     constexpr std::string_view kScheme = "bearer";
-    if (value.size() > kScheme.size() && EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme) &&
+    if (value.size() > kScheme.size() &&
+        EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme) &&
         (value[kScheme.size()] == ' ' || value[kScheme.size()] == '\t')) {
       std::string_view token = Trim(value.substr(kScheme.size()));
       if (!token.empty()) return std::string(token);

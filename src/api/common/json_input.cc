@@ -22,7 +22,9 @@ bool JsonDepthWithin(std::string_view text, int max_depth) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > max_depth) return false;
@@ -32,7 +34,8 @@ bool JsonDepthWithin(std::string_view text, int max_depth) {
         // Unbalanced closers are left for the parser to reject.
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return true;
@@ -84,15 +87,23 @@ std::string ParseErrors::Index(std::string_view parent, size_t index) const {
 
 std::string DescribeJsonType(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::string: return "a string";
+    case Json::value_t::string:
+      return "a string";
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "an integer";
-    case Json::value_t::number_float: return "a decimal number";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::null: return "null";
-    default: return "an unsupported value";
+    case Json::value_t::number_unsigned:
+      return "an integer";
+    case Json::value_t::number_float:
+      return "a decimal number";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::null:
+      return "null";
+    default:
+      return "an unsupported value";
   }
 }
 

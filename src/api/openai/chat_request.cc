@@ -21,8 +21,8 @@ std::optional<Role> ParseRole(ObjectReader& reader) {
   if (*role == "tool" || *role == "function") {
     reader.ValueError("role", "'" + *role + "' messages are not supported by this server.");
   } else {
-    reader.ValueError("role", "'" + *role +
-                                  "' is not one of 'system', 'developer', 'user', 'assistant'.");
+    reader.ValueError("role",
+                      "'" + *role + "' is not one of 'system', 'developer', 'user', 'assistant'.");
   }
   return std::nullopt;
 }
@@ -69,8 +69,9 @@ void ParseMessages(ObjectReader& reader, GenerationRequest& request) {
   if (messages == nullptr) return;
   ParseErrors& errors = reader.errors();
   if (messages->empty()) {
-    errors.Fail("messages", "Invalid 'messages': empty array. Expected an array with minimum "
-                            "length 1, but got an empty array instead.");
+    errors.Fail("messages",
+                "Invalid 'messages': empty array. Expected an array with minimum "
+                "length 1, but got an empty array instead.");
     return;
   }
   for (size_t i = 0; i < messages->size(); ++i) {
@@ -125,8 +126,8 @@ void ParseResponseFormat(ObjectReader& reader, GenerationRequest& request) {
                          "response_format of type 'json_schema' is not supported by this server "
                          "yet; use 'json_object'.");
   } else {
-    format_reader.ValueError("type", "'" + *type +
-                                         "' is not one of 'text', 'json_object', 'json_schema'.");
+    format_reader.ValueError("type",
+                             "'" + *type + "' is not one of 'text', 'json_object', 'json_schema'.");
   }
 }
 
@@ -156,8 +157,9 @@ ApiResult<GenerationRequest> ParseChatRequest(std::string_view body) {
   request.logprobs = reader.Bool("logprobs").value_or(false);
   if (std::optional<int64_t> top = reader.Integer("top_logprobs", 0, kMaxTopLogprobs)) {
     if (!request.logprobs) {
-      errors.Fail("top_logprobs", "Invalid value for 'top_logprobs': 'logprobs' must be set to "
-                                  "true when 'top_logprobs' is used.");
+      errors.Fail("top_logprobs",
+                  "Invalid value for 'top_logprobs': 'logprobs' must be set to "
+                  "true when 'top_logprobs' is used.");
     }
     request.top_logprobs = static_cast<int>(*top);
   }

@@ -32,7 +32,9 @@ std::string SerializeChatCompletion(const ResponseMeta& meta, const GenerationRe
 class ChatStreamWriter {
  public:
   ChatStreamWriter(ResponseMeta meta, bool include_usage, bool include_logprobs)
-      : meta_(std::move(meta)), include_usage_(include_usage), include_logprobs_(include_logprobs) {}
+      : meta_(std::move(meta)),
+        include_usage_(include_usage),
+        include_logprobs_(include_logprobs) {}
 
   std::string Start() const;
   std::string Delta(std::string_view text, std::span<const TokenLogprob> logprobs = {}) const;

@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/common/sse.h"
 
@@ -45,7 +44,7 @@ TEST(ChatCompletion, ExactShape) {
   result.usage = {12, 5};
   json body = json::parse(SerializeChatCompletion(Meta(), result, false));
   EXPECT_EQ(Keys(body), (std::set<std::string>{"id", "object", "created", "model",
-                                                "system_fingerprint", "choices", "usage"}));
+                                               "system_fingerprint", "choices", "usage"}));
   EXPECT_EQ(body["id"], "chatcmpl-abc");
   EXPECT_EQ(body["object"], "chat.completion");
   EXPECT_EQ(body["created"], 1700000000);
@@ -119,7 +118,7 @@ TEST(ChatStream, SequenceWithUsage) {
     EXPECT_EQ(chunk["created"], 1700000000);
     EXPECT_EQ(chunk["model"], "qwen2.5-0.5b");
     EXPECT_EQ(Keys(chunk), (std::set<std::string>{"id", "object", "created", "model",
-                                                   "system_fingerprint", "choices", "usage"}));
+                                                  "system_fingerprint", "choices", "usage"}));
   }
   EXPECT_EQ(chunks[0]["choices"][0]["delta"],
             json::parse(R"({"role":"assistant","content":"","refusal":null})"));

@@ -41,7 +41,9 @@ std::string SerializeCompletion(const ResponseMeta& meta, const GenerationResult
 class CompletionStreamWriter {
  public:
   CompletionStreamWriter(ResponseMeta meta, bool include_usage, bool include_logprobs)
-      : meta_(std::move(meta)), include_usage_(include_usage), include_logprobs_(include_logprobs) {}
+      : meta_(std::move(meta)),
+        include_usage_(include_usage),
+        include_logprobs_(include_logprobs) {}
 
   std::string Delta(std::string_view text, std::span<const TokenLogprob> logprobs = {});
   std::string Finish(FinishReason reason, const Usage& usage) const;

@@ -35,7 +35,8 @@ void ReadStop(ObjectReader& reader, GenerationRequest& request) {
                              DescribeJsonType(item) + " instead.");
       return;
     }
-    if (!item.get_ref<const std::string&>().empty()) request.stop.push_back(item.get<std::string>());
+    if (!item.get_ref<const std::string&>().empty())
+      request.stop.push_back(item.get<std::string>());
   }
 }
 

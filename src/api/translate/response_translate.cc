@@ -51,10 +51,10 @@ std::vector<TokenLogprob> ParseLogprobs(const Json& choice) {
     if (top != nullptr && top->is_array()) {
       for (const Json& alt : *top) {
         const Json* alt_logprob = Member(alt, "logprob");
-        token.top.push_back({StringMember(alt, "token"), alt_logprob != nullptr &&
-                                                                 alt_logprob->is_number()
-                                                             ? alt_logprob->get<double>()
-                                                             : 0.0});
+        token.top.push_back(
+            {StringMember(alt, "token"), alt_logprob != nullptr && alt_logprob->is_number()
+                                             ? alt_logprob->get<double>()
+                                             : 0.0});
       }
     }
     out.push_back(std::move(token));
@@ -99,8 +99,8 @@ ApiResult<GenerationResult> ParseAnthropicMessage(std::string_view body) {
   for (const Json& block : *content) {
     if (StringMember(block, "type") == "text") result.text += StringMember(block, "text");
   }
-  result.finish_reason = FinishReasonFromAnthropic(StringMember(*parsed, "stop_reason"))
-                             .value_or(FinishReason::kStop);
+  result.finish_reason =
+      FinishReasonFromAnthropic(StringMember(*parsed, "stop_reason")).value_or(FinishReason::kStop);
   result.stop_sequence = StringMember(*parsed, "stop_sequence");
   if (const Json* usage = Member(*parsed, "usage")) {
     result.usage.prompt_tokens = CountMember(*usage, "input_tokens");
@@ -110,8 +110,8 @@ ApiResult<GenerationResult> ParseAnthropicMessage(std::string_view body) {
 }
 
 ApiError ParseUpstreamError(int http_status, std::string_view body) {
-  ApiError error{http_status, "api_error", "Upstream error (HTTP " + std::to_string(http_status) + ")",
-                 "", ""};
+  ApiError error{http_status, "api_error",
+                 "Upstream error (HTTP " + std::to_string(http_status) + ")", "", ""};
   ApiResult<Json> parsed = ParseUpstream(body);
   if (!parsed) return error;
   const Json* inner = Member(*parsed, "error");
@@ -153,7 +153,8 @@ ApiResult<std::string> AnthropicToOpenAiStream::OnEvent(const SseMessage& event)
   } else if (type == "content_block_delta") {
     const Json* delta = Member(data, "delta");
     if (delta == nullptr) return ApiErr(ToOpenAiError(UpstreamError("delta without content")));
-    if (StringMember(*delta, "type") == "text_delta") out += writer_.Delta(StringMember(*delta, "text"));
+    if (StringMember(*delta, "type") == "text_delta")
+      out += writer_.Delta(StringMember(*delta, "text"));
   } else if (type == "message_delta") {
     if (const Json* delta = Member(data, "delta")) {
       finish_reason_ = FinishReasonFromAnthropic(StringMember(*delta, "stop_reason"))

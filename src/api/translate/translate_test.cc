@@ -48,8 +48,8 @@ TEST(RequestTranslate, OpenAiChatToAnthropicAndBack) {
 }
 
 TEST(RequestTranslate, AnthropicUnder2026LeavesOutSampling) {
-  GenerationRequest chat = ParseChat(
-      R"({"model":"gpt","messages":[{"role":"user","content":"Hi"}],"temperature":0.2})");
+  GenerationRequest chat =
+      ParseChat(R"({"model":"gpt","messages":[{"role":"user","content":"Hi"}],"temperature":0.2})");
   auto body = ToAnthropicMessagesBody(chat, "c", AnthropicVersion::k20261021, 1024);
   ASSERT_TRUE(body.has_value());
   json sent = json::parse(*body);
@@ -119,7 +119,8 @@ TEST(ResponseTranslate, AnthropicMessageToChatCompletion) {
 
 TEST(ResponseTranslate, LogprobsSurvive) {
   GenerationResult result{"a", FinishReason::kStop, "", {1, 1}, {{"a", -0.5, {{"b", -1.0}}}}};
-  auto parsed = ParseChatCompletion(openai::SerializeChatCompletion({"x", "m", 1, ""}, result, true));
+  auto parsed =
+      ParseChatCompletion(openai::SerializeChatCompletion({"x", "m", 1, ""}, result, true));
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->logprobs, result.logprobs);
 }
@@ -144,8 +145,8 @@ TEST(ResponseTranslate, UpstreamErrors) {
   ApiError openai = ParseUpstreamError(
       429, SerializeOpenAiError(ApiError{429, "rate_limit_error", "slow down", "", "rate"}));
   EXPECT_EQ(openai, (ApiError{429, "rate_limit_error", "slow down", "", "rate"}));
-  ApiError anthropic =
-      ParseUpstreamError(529, SerializeAnthropicError(ApiError{529, "overloaded_error", "busy", "", ""}));
+  ApiError anthropic = ParseUpstreamError(
+      529, SerializeAnthropicError(ApiError{529, "overloaded_error", "busy", "", ""}));
   EXPECT_EQ(anthropic.type, "overloaded_error");
   EXPECT_EQ(ToOpenAiError(anthropic).http_status, 503);
   ApiError garbage = ParseUpstreamError(502, "<html>bad gateway</html>");
