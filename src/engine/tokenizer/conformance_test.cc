@@ -15,8 +15,8 @@
 namespace locai::engine {
 namespace {
 
-using testing::ConformancePath;
-using testing::ConformanceTokenizer;
+using tokenizer_testing::ConformancePath;
+using tokenizer_testing::ConformanceTokenizer;
 
 struct Case {
   std::string text;

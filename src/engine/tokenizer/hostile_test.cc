@@ -15,7 +15,7 @@
 namespace locai::engine {
 namespace {
 
-using testing::ConformanceTokenizer;
+using tokenizer_testing::ConformanceTokenizer;
 
 class HostileInputTest : public ::testing::TestWithParam<const char*> {
  protected:

@@ -3,13 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "engine/gguf/gguf_file.h"
 #include "engine/tokenizer/tokenizer.h"
 
-namespace locai::engine::testing {
+namespace locai::engine::tokenizer_testing {
 
 struct LoadedVocab {
   std::unique_ptr<gguf::GgufFile> file;
@@ -38,4 +39,4 @@ inline const Tokenizer& ConformanceTokenizer(const std::string& name) {
   return *slot.tokenizer;
 }
 
-}  // namespace locai::engine::testing
+}  // namespace locai::engine::tokenizer_testing
