@@ -61,6 +61,7 @@ GenerateOptions ToGenerateOptions(const RunOptions& o) {
   g.sampling.min_p = o.min_p;
   g.sampling.repeat_penalty = o.repeat_penalty;
   g.sampling.seed = o.seed;
+  g.sampling.compute_logprobs = false;  // nothing here shows them; they cost a pass over the vocabulary
   return g;
 }
 

@@ -326,11 +326,13 @@ void BatchScheduler::SampleSlot(Slot& slot, std::span<const float> logits) {
       token_pieces_.resize(static_cast<size_t>(tokenizer_->n_vocab()));
       for (int32_t id = 0; id < tokenizer_->n_vocab(); ++id) {
         if (!tokenizer_->IsControl(id)) token_pieces_[static_cast<size_t>(id)] = tokenizer_->TokenToPiece(id);
+        if (tokenizer_->IsEndOfGeneration(id)) end_of_generation_ids_.push_back(id);
       }
       json_masker_ = std::make_unique<JsonMasker>(token_pieces_);
     }
     masked_logits_.assign(logits.begin(), logits.end());
-    json_masker_->Mask(*slot.json, masked_logits_, tokenizer_->eos_id());
+    // Any end-of-generation token (EOS, or EOT such as <|eot_id|>) may end a complete object.
+    json_masker_->Mask(*slot.json, masked_logits_, std::span<const int32_t>(end_of_generation_ids_));
     to_sample = masked_logits_;
   }
   SampledToken sampled;

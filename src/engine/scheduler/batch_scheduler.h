@@ -122,6 +122,7 @@ class BatchScheduler {
   std::vector<std::string> token_pieces_;     // for JSON mode, built on first use
   class JsonMasker;
   std::unique_ptr<JsonMasker> json_masker_;
+  std::vector<int32_t> end_of_generation_ids_;  // for JSON mode, with token_pieces_
   std::vector<float> masked_logits_;
 
   mutable std::mutex mu_;
