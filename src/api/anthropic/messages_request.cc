@@ -120,7 +120,6 @@ void ParseMessages(ObjectReader& reader, AnthropicVersion version, GenerationReq
                     "messages: final assistant content cannot end with trailing whitespace");
         return;
       }
-      request.continue_final_message = true;
     }
     if (request.messages.size() > first_turn && request.messages.back().role == role) {
       request.messages.back().content += "\n\n";
@@ -129,6 +128,9 @@ void ParseMessages(ObjectReader& reader, AnthropicVersion version, GenerationReq
       request.messages.push_back({role, std::move(*text)});
     }
   }
+  // An empty final assistant turn was dropped; a merged or earlier assistant turn may now be last.
+  request.continue_final_message =
+      request.messages.size() > first_turn && request.messages.back().role == Role::kAssistant;
 }
 
 void ParseSampling(ObjectReader& reader, AnthropicVersion version, GenerationRequest& request) {
