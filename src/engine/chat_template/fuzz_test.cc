@@ -101,7 +101,7 @@ TEST(ChatTemplateFuzzTest, MutatedRealTemplatesNeverCrashOrHang) {
   options.now_unix_seconds = 1721952000;
 
   std::mt19937 rng(20261124);
-  constexpr int kIterations = 4000;
+  constexpr int kIterations = 8000;
   int parsed = 0;
   int rendered = 0;
   const auto start = std::chrono::steady_clock::now();

@@ -54,8 +54,46 @@ Result<TemplateValue> IntPower(int64_t base, int64_t exponent) {
   return TemplateValue(result);
 }
 
+// printf-style `format % args` with %s, %d, %i, %r and %%; no widths or precisions.
+Result<TemplateValue> PercentFormat(EvalBudget& budget, const std::string& format,
+                                    const TemplateValue& args) {
+  const TemplateArray values = args.is_array() ? args.AsArray() : TemplateArray{args};
+  size_t next = 0;
+  std::string out;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') {
+      out.push_back(format[i]);
+      continue;
+    }
+    if (i + 1 >= format.size()) return Err(Status::InvalidArgument("incomplete format"));
+    const char spec = format[++i];
+    if (spec == '%') {
+      out.push_back('%');
+      continue;
+    }
+    if (next >= values.size()) return Err(Status::InvalidArgument("not enough arguments for format string"));
+    const TemplateValue& v = values[next++];
+    if (spec == 's') {
+      LOCAI_ASSIGN_OR_RETURN(std::string text, Stringify(budget, v));
+      out += text;
+    } else if (spec == 'r') {
+      LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonRepr(v, budget.max_value_depth(), budget.limits().max_output_bytes));
+      out += text;
+    } else if (spec == 'd' || spec == 'i') {
+      if (!IsNumeric(v)) return Err(Status::InvalidArgument("%d format: a number is required"));
+      out += std::to_string(v.is_double() ? static_cast<int64_t>(v.AsDouble()) : v.AsInt());
+    } else {
+      return Err(Status::Unimplemented(std::string("unsupported format character '") + spec + "'"));
+    }
+    LOCAI_RETURN_IF_ERROR(budget.ChargeString(out.size()));
+  }
+  if (next < values.size()) return Err(Status::InvalidArgument("not all arguments converted during string formatting"));
+  return TemplateValue(std::move(out));
+}
+
 Result<TemplateValue> Arithmetic(EvalBudget& budget, std::string_view op, const TemplateValue& a,
                                  const TemplateValue& b) {
+  if (op == "%" && a.is_string()) return PercentFormat(budget, a.AsString(), b);
   if (op == "+") {
     if (a.is_string() && b.is_string()) {
       LOCAI_RETURN_IF_ERROR(budget.ChargeString(a.AsString().size() + b.AsString().size()));
