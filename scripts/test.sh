@@ -14,7 +14,9 @@ echo "== tests"
 ctest --test-dir build/release --output-on-failure -j"$jobs"
 
 echo "== build (ASan + UBSan)"
-scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=Debug -DLOCAI_SANITIZE=ON -DLOCAI_WERROR=ON \
+# Warnings are already errors in the build above; GCC's instrumented builds add false positives
+# (maybe-uninitialized inside std::variant), so this one reports them without failing.
+scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=Debug -DLOCAI_SANITIZE=ON \
   -DLOCAI_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS=-O1
 echo "== tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -207,7 +207,9 @@ TEST(BatchSchedulerTest, JsonModeOutputStaysValidJson) {
   auto summary = sink->Wait();
   JsonPrefixValidator validator;
   EXPECT_TRUE(validator.Advance(sink->text())) << sink->text();
-  if (summary.finish == FinishReason::kStop) EXPECT_TRUE(validator.Complete()) << sink->text();
+  if (summary.finish == FinishReason::kStop) {
+    EXPECT_TRUE(validator.Complete()) << sink->text();
+  }
 }
 
 TEST(BatchSchedulerTest, DestructionFinishesEverything) {
