@@ -422,6 +422,9 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
     LOCAI_ASSIGN_OR_RETURN(TemplateArray items, IterateValue(budget, input));
     for (const TemplateValue& item : items) LOCAI_RETURN_IF_ERROR(CheckValue(budget, item, 2, true));
     const size_t n = static_cast<size_t>(size->AsInt());
+    if (fill != nullptr && n > budget.limits().max_output_bytes / 16) {
+      return Err(Status::ResourceExhausted("batch size larger than the output limit"));
+    }
     TemplateArray batches;
     for (size_t i = 0; i < items.size(); i += n) {
       TemplateArray batch(items.begin() + static_cast<std::ptrdiff_t>(i),

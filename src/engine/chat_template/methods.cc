@@ -257,8 +257,10 @@ Result<TemplateValue> CallMethod(EvalBudget& budget, const TemplateValue& object
       }
       return TemplateValue(std::move(out));
     }
-    if (name == "cycle" && obj.Find("index0") != nullptr && !args.positional.empty()) {
-      const int64_t i = obj.Find("index0")->AsInt();
+    const TemplateValue* index0 = obj.Find("index0");
+    if (name == "cycle" && index0 != nullptr && index0->is_int() && index0->AsInt() >= 0 &&
+        !args.positional.empty()) {
+      const int64_t i = index0->AsInt();
       return args.positional[static_cast<size_t>(i) % args.positional.size()];
     }
   }

@@ -97,6 +97,9 @@ TEST_F(SandboxTest, HugeStrings) {
       StatusCode::kResourceExhausted, "limit");
   ExpectFailure("{{ ('a' * 1000000) | replace('', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') }}",
                 StatusCode::kResourceExhausted, "limit");
+  ExpectFailure("{{ nums | batch(10**12, 0) | list }}", StatusCode::kResourceExhausted, "limit");
+  ExpectFailure("{{ 'a\\nb' | indent('x' * 10000000) | indent('x' * 10000000) }}",
+                StatusCode::kResourceExhausted, "limit");
 }
 
 TEST_F(SandboxTest, OutputLimit) {
