@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { NodeServer, TINY, STORIES, readSse, tokenize } from './lib/harness.mjs';
+import { NodeServer, TINY, STORIES, readSse, tokenize, stopChecked } from './lib/harness.mjs';
 
 let server;
 let client;   // the SDK's default anthropic-version (2026-10-21)
@@ -18,11 +18,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  const { code, signal } = await server.stop();
-  assert.equal(signal, null, `locai node died by ${signal}; stderr:\n${server.stderr().slice(-3000)}`);
-  assert.equal(code, 0);
-});
+after(() => stopChecked(server));
 
 const errorType = (e) => e?.error?.error?.type;
 

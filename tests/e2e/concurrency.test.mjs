@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { NodeServer, STORIES, TINY, bystanderStream, sleep } from './lib/harness.mjs';
+import { NodeServer, STORIES, TINY, bystanderStream, sleep, stopChecked } from './lib/harness.mjs';
 
 let server;
 let client;
@@ -18,11 +18,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  const { code, signal } = await server.stop();
-  assert.equal(signal, null, `locai node died by ${signal}; stderr:\n${server.stderr().slice(-3000)}`);
-  assert.equal(code, 0);
-});
+after(() => stopChecked(server));
 
 const PROMPTS = ['Once upon a time', 'The little dog', 'Tom and his mom', 'One day, a bird'];
 

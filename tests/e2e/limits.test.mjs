@@ -5,27 +5,21 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { NodeServer, TINY, STORIES, besideStream, bystanderStream, sleep } from './lib/harness.mjs';
+import { NodeServer, TINY, STORIES, besideStream, bystanderStream, sleep, stopChecked } from './lib/harness.mjs';
 import { rawExchange, trickle } from './lib/raw_http.mjs';
-
-const stopped = async (server) => {
-  const { code, signal } = await server.stop();
-  assert.equal(signal, null, `locai node died by ${signal}; stderr:\n${server.stderr().slice(-3000)}`);
-  assert.equal(code, 0);
-};
 
 describe('one sequence, a queue of one', () => {
   let server;
   let client;
   // A long generation that keeps the only slot busy for a while.
-  const long = { model: TINY, messages: [{ role: 'user', content: 'Go on' }], max_tokens: 400, temperature: 0, seed: 1 };
+  const long = { model: TINY, messages: [{ role: 'user', content: 'Go on' }], max_tokens: 150, temperature: 0, seed: 1 };
 
   before(async () => {
     server = await NodeServer.start({ args: ['--parallel', '1', '--queue', '1', '--ctx', '512', '--preload', TINY] });
     client = new OpenAI({ baseURL: server.baseURL, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
     await client.completions.create({ model: STORIES, prompt: 'x', max_tokens: 1 });  // load it
   });
-  after(() => stopped(server));
+  after(() => stopChecked(server));
 
   test('a full queue answers 429 or 503 with Retry-After; the running stream is undisturbed', async () => {
     const alone = await client.chat.completions.create(long);
@@ -115,7 +109,7 @@ describe('short header, body and idle timeouts', () => {
     client = new OpenAI({ baseURL: server.baseURL, apiKey: 'unused', maxRetries: 2, timeout: 60_000 });
     reference = await bystanderStream(client, { paceMs: 0 });
   });
-  after(() => stopped(server));
+  after(() => stopChecked(server));
 
   test('headers sent one byte per 100 ms are cut off by the header timeout', async () => {
     // The bystander takes longer than the timeout itself: a stream in progress is not "idle".

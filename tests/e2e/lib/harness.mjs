@@ -212,3 +212,13 @@ export async function besideStream(client, reference, hostile, options = {}) {
   }
   return result;
 }
+
+// Stops `server` (if it started) and checks that SIGTERM ended it cleanly (exit status 0).
+export async function stopChecked(server) {
+  if (!server) return;
+  const { code, signal } = await server.stop();
+  if (signal !== null || code !== 0) {
+    throw new Error(`locai node ended with code ${code}, signal ${signal} after SIGTERM; stderr (tail):\n` +
+                    server.stderr().slice(-3000));
+  }
+}
