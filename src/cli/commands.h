@@ -12,6 +12,7 @@ namespace locai::cli {
 void RegisterModelCommand(CLI::App& app);  // locai model inspect|tokenize|eval|synth|quantize
 void RegisterRunCommand(CLI::App& app);    // locai run MODEL [-p PROMPT]
 void RegisterBenchCommand(CLI::App& app);  // locai bench MODEL
+void RegisterNodeCommand(CLI::App& app);   // locai node [--models DIR ...] | node models
 
 // Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
 [[noreturn]] void Fail(const Status& status, int exit_code = 1);

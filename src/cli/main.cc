@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   locai::cli::RegisterRunCommand(app);
   locai::cli::RegisterModelCommand(app);
   locai::cli::RegisterBenchCommand(app);
+  locai::cli::RegisterNodeCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,0 +1,36 @@
+// NodeOptions: everything `locai node` is configured with (the CLI flags, one field each).
+// Thread-safety: a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/model_manager.h"
+
+namespace locai::node {
+
+struct NodeOptions {
+  std::string models_dir;           // --models
+  std::string host = "127.0.0.1";   // --host (a non-loopback address serves the LAN)
+  uint16_t port = 11435;            // --port (0 picks a free port)
+  ModelManagerOptions models;       // --parallel --ctx --queue --threads --keep-alive --memory-limit
+  std::vector<std::string> preload;   // --preload NAME...
+  std::vector<std::string> api_keys;  // --api-key KEY...; empty: no authentication
+  bool log_prompts = false;           // --log-prompts
+  size_t max_body_bytes = 10 << 20;   // --max-body-bytes
+  std::chrono::milliseconds header_timeout{10'000};  // --header-timeout-ms
+  std::chrono::milliseconds body_timeout{30'000};    // --body-timeout-ms
+  std::chrono::milliseconds idle_timeout{60'000};    // --idle-timeout-ms
+  int io_threads = 4;
+  int worker_threads = 4;  // threads for model loads, tokenising and embeddings
+  int retry_after_seconds = 1;  // Retry-After on 429/503/529
+  // Receives each log line (one JSON object, no newline); empty: stderr.
+  std::function<void(std::string_view)> log;
+};
+
+}  // namespace locai::node
