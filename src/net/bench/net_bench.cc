@@ -7,6 +7,12 @@
 //   net_bench [--levels 1,64,256] [--duration_ms 2000] [--server_threads N] [--client_threads N]
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -17,13 +23,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 
 #include "net/egress/connector.h"
 #include "net/http/http_server.h"
@@ -137,10 +136,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     std::string_view value = argv[i + 1];
-    if (flag == "--levels") levels = ParseLevels(value);
-    else if (flag == "--duration_ms") duration_ms = std::atoi(argv[i + 1]);
-    else if (flag == "--server_threads") server_threads = std::atoi(argv[i + 1]);
-    else if (flag == "--client_threads") client_threads = std::atoi(argv[i + 1]);
+    if (flag == "--levels")
+      levels = ParseLevels(value);
+    else if (flag == "--duration_ms")
+      duration_ms = std::atoi(argv[i + 1]);
+    else if (flag == "--server_threads")
+      server_threads = std::atoi(argv[i + 1]);
+    else if (flag == "--client_threads")
+      client_threads = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -148,11 +151,11 @@ int main(int argc, char** argv) {
   }
 
   locai::net::Router router;
-  locai::Status added = router.Add(
-      "GET", "/ping",
-      [](locai::net::HttpRequest, std::shared_ptr<locai::net::ResponseWriter> writer) {
-        writer->Send(locai::net::HttpResponse::Text(200, "pong"));
-      });
+  locai::Status added =
+      router.Add("GET", "/ping",
+                 [](locai::net::HttpRequest, std::shared_ptr<locai::net::ResponseWriter> writer) {
+                   writer->Send(locai::net::HttpResponse::Text(200, "pong"));
+                 });
   if (!added.ok()) return 1;
   locai::net::HttpServerOptions options;
   options.io_threads = server_threads;
@@ -167,9 +170,10 @@ int main(int argc, char** argv) {
   connector_options.max_log_entries = 16;
   locai::net::egress::Connector connector(std::move(connector_options));
 
-  std::printf("net_bench: trivial GET handler, loopback, keep-alive; server %d io threads, "
-              "client %d threads, %d ms per level, %d hardware threads\n",
-              server_threads, client_threads, duration_ms, hw);
+  std::printf(
+      "net_bench: trivial GET handler, loopback, keep-alive; server %d io threads, "
+      "client %d threads, %d ms per level, %d hardware threads\n",
+      server_threads, client_threads, duration_ms, hw);
   std::printf("%12s %12s %10s %10s %10s %8s\n", "connections", "requests/s", "p50_us", "p99_us",
               "max_us", "errors");
   for (int level : levels) {
@@ -178,8 +182,8 @@ int main(int argc, char** argv) {
     // Connect first, so that connection set-up does not count.
     std::vector<locai::net::egress::ConnectedSocket> sockets;
     for (int c = 0; c < level; ++c) {
-      auto socket = connector.Connect("127.0.0.1", server.port(), "bench",
-                                      std::chrono::milliseconds(5000));
+      auto socket =
+          connector.Connect("127.0.0.1", server.port(), "bench", std::chrono::milliseconds(5000));
       if (!socket) {
         std::fprintf(stderr, "%s\n", socket.error().ToString().c_str());
         return 1;

@@ -207,8 +207,8 @@ Status Connector::Denied(std::string_view host, uint16_t port, std::string_view 
     attempt.rule = rule;
     Record(std::move(attempt));
   }
-  return Status::PermissionDenied("egress to " + HostPort(host, port) + " denied by rule '" +
-                                  rule + "' (purpose: " + std::string(purpose) + ")");
+  return Status::PermissionDenied("egress to " + HostPort(host, port) + " denied by rule '" + rule +
+                                  "' (purpose: " + std::string(purpose) + ")");
 }
 
 Status Connector::Check(std::string_view host, uint16_t port, std::string_view purpose) {
@@ -254,12 +254,14 @@ Result<ConnectedSocket> Connector::Connect(std::string_view host, uint16_t port,
   if (gai != 0) {
     attempt.error = std::string("resolve failed: ") + gai_strerror(gai);
     Record(attempt);
-    return Err(Status::NotFound("cannot resolve " + HostPort(host, port) + ": " + gai_strerror(gai)));
+    return Err(
+        Status::NotFound("cannot resolve " + HostPort(host, port) + ": " + gai_strerror(gai)));
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> holder(resolved, &::freeaddrinfo);
   int last_error = ECONNREFUSED;
   for (addrinfo* ai = resolved; ai != nullptr; ai = ai->ai_next) {
-    ConnectedSocket socket(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    ConnectedSocket socket(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!socket.valid()) {
       last_error = errno;
       continue;
@@ -276,8 +278,8 @@ Result<ConnectedSocket> Connector::Connect(std::string_view host, uint16_t port,
   if (last_error == ETIMEDOUT) {
     return Err(Status::DeadlineExceeded("connect to " + HostPort(host, port) + " timed out"));
   }
-  return Err(Status::Unavailable("connect to " + HostPort(host, port) + " failed: " +
-                                 std::strerror(last_error)));
+  return Err(Status::Unavailable("connect to " + HostPort(host, port) +
+                                 " failed: " + std::strerror(last_error)));
 }
 
 std::vector<EgressAttempt> Connector::Attempts() const {

@@ -29,7 +29,7 @@ namespace locai::net::egress {
 
 struct EgressRule {
   bool allow = true;
-  std::string host;             // "api.example.com", "*.example.com", "10.0.0.5", "::1", "*"
+  std::string host;              // "api.example.com", "*.example.com", "10.0.0.5", "::1", "*"
   std::optional<uint16_t> port;  // nullopt: any port
 
   // "allow api.example.com:443", "deny *:*", "[::1]:8080".
@@ -50,7 +50,7 @@ struct EgressAttempt {
 };
 
 struct ConnectorOptions {
-  std::vector<EgressRule> rules;  // empty: everything is denied
+  std::vector<EgressRule> rules;    // empty: everything is denied
   size_t max_log_entries = 10'000;  // older attempts are dropped (total_attempts() still counts)
   std::function<std::chrono::system_clock::time_point()> now;  // empty: system_clock::now
 };

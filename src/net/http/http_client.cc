@@ -1,21 +1,15 @@
 #include "net/http/http_client.h"
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <array>
-#include <cstdint>
-#include <limits>
-#include <map>
-#include <optional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -24,6 +18,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
 
 #include "net/http/url.h"
 
@@ -154,7 +153,8 @@ struct HttpClient::Impl {
       if (IsTimeout(result)) return Status::DeadlineExceeded("TLS handshake timed out");
       std::string why = result.message();
       long verify = SSL_get_verify_result(tls.native_handle());
-      if (verify != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+      if (verify != X509_V_OK)
+        why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
       return Status::Unavailable("TLS handshake with " + url.Authority() + " failed: " + why);
     }
     if (!options.pinned_sha256.empty()) {
@@ -224,7 +224,8 @@ struct HttpClient::Impl {
       message.insert(name, value);
     }
     if (!has_host) message.set(http::field::host, url.Authority());
-    if (!request.headers.Has("User-Agent")) message.set(http::field::user_agent, options.user_agent);
+    if (!request.headers.Has("User-Agent"))
+      message.set(http::field::user_agent, options.user_agent);
     if (!options.keep_alive) message.set(http::field::connection, "close");
     message.body() = request.body;
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
@@ -255,15 +256,15 @@ struct HttpClient::Impl {
     if (request.method == "HEAD") parser.skip(true);
     done = false;
     connection.lowest().expires_after(options.read_timeout);
-    http::async_read_header(stream, connection.buffer, parser,
-                            [&](error_code ec, size_t) {
-                              result = ec;
-                              done = true;
-                            });
+    http::async_read_header(stream, connection.buffer, parser, [&](error_code ec, size_t) {
+      result = ec;
+      done = true;
+    });
     RunUntil(done);
     if (result) {
       *received_any = connection.buffer.size() > 0;
-      if (IsTimeout(result)) return Err(Status::DeadlineExceeded("waiting for the response timed out"));
+      if (IsTimeout(result))
+        return Err(Status::DeadlineExceeded("waiting for the response timed out"));
       if (result == http::error::header_limit) {
         return Err(Status::ResourceExhausted("response header too large"));
       }
@@ -282,11 +283,10 @@ struct HttpClient::Impl {
       parser.get().body().size = piece.size();
       done = false;
       connection.lowest().expires_after(options.read_timeout);
-      http::async_read_some(stream, connection.buffer, parser,
-                            [&](error_code ec, size_t) {
-                              result = ec;
-                              done = true;
-                            });
+      http::async_read_some(stream, connection.buffer, parser, [&](error_code ec, size_t) {
+        result = ec;
+        done = true;
+      });
       RunUntil(done);
       if (result == http::error::need_buffer) result = {};
       if (result) {
@@ -330,12 +330,11 @@ struct HttpClient::Impl {
       }
       bool received_any = false;
       bool reusable = false;
-      Result<ClientResponse> response =
-          connection->tls
-              ? Exchange(*connection->tls, *connection, url, request, on_chunk, &received_any,
-                         &reusable)
-              : Exchange(*connection->plain, *connection, url, request, on_chunk, &received_any,
-                         &reusable);
+      Result<ClientResponse> response = connection->tls
+                                            ? Exchange(*connection->tls, *connection, url, request,
+                                                       on_chunk, &received_any, &reusable)
+                                            : Exchange(*connection->plain, *connection, url,
+                                                       request, on_chunk, &received_any, &reusable);
       if (response && reusable) {
         idle[key] = std::move(connection);
       } else {

@@ -30,15 +30,16 @@ struct HttpServerOptions {
   uint16_t port = 0;               // 0 picks a free port; see HttpServer::port()
   int io_threads = 2;
 
-  size_t max_body_bytes = 32 << 20;    // larger bodies get 413
-  size_t max_header_bytes = 64 << 10;  // larger request heads get 431
-  size_t max_connections = 1024;       // connections past this get 503 and are closed
+  size_t max_body_bytes = 32 << 20;        // larger bodies get 413
+  size_t max_header_bytes = 64 << 10;      // larger request heads get 431
+  size_t max_connections = 1024;           // connections past this get 503 and are closed
   size_t max_write_queue_bytes = 8 << 20;  // per connection; overflow disconnects the client
 
   // A client must send the whole request head within header_timeout of its first byte, and the
   // body within body_timeout after the head. idle_timeout bounds the wait for the first byte of a
-  // request (including between keep-alive requests). A write that makes no progress for
-  // write_timeout disconnects the client.
+  // request (including between keep-alive requests). A queued piece of a response (a whole
+  // response, a stream head or one chunk) that is not written within write_timeout disconnects
+  // the client. No timeout applies while the handler works.
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};

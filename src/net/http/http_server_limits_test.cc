@@ -70,16 +70,18 @@ TEST(HttpServerLimitsTest, ExpectContinueIsHonouredAndRefusedWhenTooBig) {
   HttpServer server(SmallLimits(), OkRouter());
   ASSERT_TRUE(server.Start().ok());
   RawSocket raw(server.port());
-  ASSERT_TRUE(raw.Send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-                       "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+               "Expect: 100-continue\r\n\r\n"));
   std::string interim = raw.ReadUntil("\r\n\r\n", 1000ms);
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(raw.Send("hello"));
   EXPECT_NE(raw.ReadUntil("ok 5", 1000ms).find("ok 5"), std::string::npos);
 
   RawSocket big(server.port());
-  ASSERT_TRUE(big.Send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n"
-                       "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      big.Send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n"
+               "Expect: 100-continue\r\n\r\n"));
   EXPECT_EQ(big.ReadFor(1000ms).rfind("HTTP/1.1 413 ", 0), 0u);
 }
 
@@ -101,8 +103,9 @@ TEST(HttpServerLimitsTest, ChunkedBodyOverLimitGets413) {
 
   // A chunked body within the limit is accepted.
   RawSocket small(server.port());
-  ASSERT_TRUE(small.Send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      small.Send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   EXPECT_NE(small.ReadUntil("ok 5", 1000ms).find("ok 5"), std::string::npos);
 }
 
@@ -131,7 +134,8 @@ TEST(HttpServerLimitsTest, SlowHeaderClientIsClosedWhileOthersAreServed) {
   std::atomic<bool> slow_closed{false};
   std::chrono::steady_clock::duration closed_after{};
   std::thread drip([&] {
-    std::string head = "GET /ok HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(200, 'p') + "\r\n\r\n";
+    std::string head =
+        "GET /ok HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(200, 'p') + "\r\n\r\n";
     for (char c : head) {
       // 1 byte every 10 ms: the whole head would take over 2 s, the deadline is 300 ms.
       bool eof = false;

@@ -64,17 +64,16 @@ TEST(HttpServerTest, RoutesWithPathAndQueryParameters) {
   ASSERT_NE(server.port(), 0);
   egress::Connector connector = LoopbackConnector();
   HttpClient client(connector);
-  Result<ClientResponse> response = client.Fetch({.url = UrlFor(server, "/v1/models/a%20b?q=x%2By")});
+  Result<ClientResponse> response =
+      client.Fetch({.url = UrlFor(server, "/v1/models/a%20b?q=x%2By")});
   ASSERT_TRUE(response.has_value()) << response.error().ToString();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "model=a b q=x+y");
   EXPECT_EQ(response->headers.Get("content-type"), "text/plain; charset=utf-8");
   EXPECT_EQ(response->headers.Get("X-Request-Id"), response->headers.Get("X-Seen-Request-Id"));
 
-  response = client.Fetch({.method = "POST",
-                           .url = UrlFor(server, "/echo"),
-                           .headers = {},
-                           .body = "hello body"});
+  response = client.Fetch(
+      {.method = "POST", .url = UrlFor(server, "/echo"), .headers = {}, .body = "hello body"});
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->body, "hello body");
   EXPECT_EQ(response->headers.Get("X-Header"), "none");
@@ -135,8 +134,9 @@ TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
 
   // Pipelined requests on a raw socket are answered in order.
   testing::RawSocket raw(server.port());
-  ASSERT_TRUE(raw.Send("GET /v1/models/x HTTP/1.1\r\nHost: a\r\n\r\n"
-                       "GET /v1/models/y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("GET /v1/models/x HTTP/1.1\r\nHost: a\r\n\r\n"
+               "GET /v1/models/y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
   bool eof = false;
   std::string both = raw.ReadFor(2000ms, &eof);
   EXPECT_TRUE(eof);

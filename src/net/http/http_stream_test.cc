@@ -83,8 +83,7 @@ TEST(HttpStreamTest, ClientReceivesEachChunkBeforeTheNextIsWritten) {
   EXPECT_EQ(response->headers.Get("Transfer-Encoding"), "chunked");
   EXPECT_EQ(all, "piece0;piece1;piece2;piece3;piece4;");
   // The connection is reused after a complete stream.
-  Result<ClientResponse> again =
-      client.Fetch({.url = UrlFor(server, "/nothing")});
+  Result<ClientResponse> again = client.Fetch({.url = UrlFor(server, "/nothing")});
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->status, 404);
   EXPECT_EQ(client.connections_opened(), 1u);
@@ -101,8 +100,8 @@ TEST(HttpStreamTest, SseEventsSurviveTransport) {
                            headers.Set("Cache-Control", "no-cache");
                            writer->StartStream(200, headers);
                            for (int i = 0; i < 20; ++i) {
-                             writer->Write(sse::FormatEvent("{\"token\":" + std::to_string(i) +
-                                                            "}\nline2"));
+                             writer->Write(
+                                 sse::FormatEvent("{\"token\":" + std::to_string(i) + "}\nline2"));
                            }
                            writer->Write(sse::FormatComment("ping"));
                            writer->Write(sse::FormatEvent("[DONE]", "done"));
@@ -116,12 +115,12 @@ TEST(HttpStreamTest, SseEventsSurviveTransport) {
   HttpClient client(connector);
   sse::SseParser parser;
   std::vector<sse::SseEvent> events;
-  Result<ClientResponse> response = client.Stream(
-      {.method = "POST", .url = UrlFor(server, "/v1/chat/completions"), .body = "{}"},
-      [&](std::string_view chunk) {
-        parser.Feed(chunk, [&](sse::SseEvent e) { events.push_back(std::move(e)); });
-        return true;
-      });
+  Result<ClientResponse> response =
+      client.Stream({.method = "POST", .url = UrlFor(server, "/v1/chat/completions"), .body = "{}"},
+                    [&](std::string_view chunk) {
+                      parser.Feed(chunk, [&](sse::SseEvent e) { events.push_back(std::move(e)); });
+                      return true;
+                    });
   ASSERT_TRUE(response.has_value()) << response.error().ToString();
   EXPECT_EQ(response->headers.Get("content-type"), "text/event-stream");
   ASSERT_EQ(events.size(), 21u);

@@ -8,10 +8,6 @@
 #include <openssl/x509v3.h>
 
 #include <atomic>
-#include <cstdio>
-#include <fstream>
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -20,6 +16,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cstdio>
+#include <fstream>
+#include <thread>
 
 #include "net/http/http_client.h"
 #include "net/http/test_socket.h"
@@ -59,8 +58,8 @@ TestCertificate MakeSelfSigned() {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name,
-                                            "DNS:localhost,IP:127.0.0.1");
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
   X509_add_ext(cert, san, -1);
   X509_EXTENSION_free(san);
   X509_EXTENSION* basic =

@@ -25,17 +25,16 @@ namespace locai::net {
 
 // Called on an io thread with the full request. It must not block: either answer at once or hand
 // the writer to another thread (see ResponseWriter). An exception escaping it becomes a 500.
-using Handler =
-    std::function<void(HttpRequest request, std::shared_ptr<ResponseWriter> writer)>;
+using Handler = std::function<void(HttpRequest request, std::shared_ptr<ResponseWriter> writer)>;
 
 class Router {
  public:
   enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };
   struct Match {
     MatchKind kind = MatchKind::kNotFound;
-    const Handler* handler = nullptr;               // set when kFound; owned by the Router
+    const Handler* handler = nullptr;                // set when kFound; owned by the Router
     std::map<std::string, std::string> path_params;  // set when kFound
-    std::vector<std::string> allowed_methods;       // set when kMethodNotAllowed
+    std::vector<std::string> allowed_methods;        // set when kMethodNotAllowed
   };
 
   // Adds a route. InvalidArgument when the method is empty, the pattern does not start with '/',

@@ -1,12 +1,11 @@
 #include "net/http/server_connection.h"
 
-#include <cstdio>
-#include <cstring>
-#include <exception>
-
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 
 #include "net/http/wire_format.h"
 
@@ -97,9 +96,8 @@ class WriterImpl final : public ResponseWriter {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->complete || state_->closed.load()) return;
     state_->complete = true;
-    connection_->Post([c = connection_, seq = seq_, w = std::string(what)] {
-      c->HandlerFailed(seq, w);
-    });
+    connection_->Post(
+        [c = connection_, seq = seq_, w = std::string(what)] { c->HandlerFailed(seq, w); });
   }
 
  private:
@@ -234,10 +232,9 @@ void Connection::ReadSome() {
     return;
   }
   read_some_pending_ = true;
-  socket_.async_read_some(boost::asio::buffer(read_some_buf_),
-                          [self = shared_from_this()](error_code ec, size_t n) {
-                            self->OnReadSome(ec, n);
-                          });
+  socket_.async_read_some(
+      boost::asio::buffer(read_some_buf_),
+      [self = shared_from_this()](error_code ec, size_t n) { self->OnReadSome(ec, n); });
 }
 
 void Connection::OnReadSome(error_code ec, size_t n) {
@@ -288,10 +285,9 @@ void Connection::BeginHeader() {
   parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
   parser_->body_limit(shared_->options.max_body_bytes);
   ArmReadTimer(shared_->options.header_timeout);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](error_code ec, size_t) {
-                            self->OnHeader(ec);
-                          });
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
 }
 
 void Connection::OnHeader(error_code ec) {
@@ -303,16 +299,16 @@ void Connection::OnHeader(error_code ec) {
   const auto& header = parser_->get();
   boost::optional<uint64_t> length = parser_->content_length();
   if (length && *length > shared_->options.max_body_bytes) {
-    SendError(413, "request body exceeds " + std::to_string(shared_->options.max_body_bytes) +
-                       " bytes",
+    SendError(413,
+              "request body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes",
               /*close=*/true);
     return;
   }
   phase_ = Phase::kReadingBody;
   auto expect = header.find(http::field::expect);
-  if (expect != header.end() && EqualsIgnoreCase(std::string_view(expect->value().data(),
-                                                                  expect->value().size()),
-                                                 "100-continue")) {
+  if (expect != header.end() &&
+      EqualsIgnoreCase(std::string_view(expect->value().data(), expect->value().size()),
+                       "100-continue")) {
     QueueWrite("HTTP/1.1 100 Continue\r\n\r\n");
   }
   if (parser_->is_done()) {
@@ -338,8 +334,8 @@ void Connection::OnReadError(error_code ec) {
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     SendError(431, "request header fields too large", /*close=*/true);
   } else if (ec == http::error::body_limit) {
-    SendError(413, "request body exceeds " + std::to_string(shared_->options.max_body_bytes) +
-                       " bytes",
+    SendError(413,
+              "request body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes",
               /*close=*/true);
   } else if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
              ec == boost::asio::error::operation_aborted ||
@@ -546,10 +542,9 @@ void Connection::DoWrite() {
   write_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (!ec && self->writing_) self->Abort("write timeout");
   });
-  boost::asio::async_write(socket_, boost::asio::buffer(write_queue_.front()),
-                           [self = shared_from_this()](error_code ec, size_t n) {
-                             self->OnWrite(ec, n);
-                           });
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(write_queue_.front()),
+      [self = shared_from_this()](error_code ec, size_t n) { self->OnWrite(ec, n); });
 }
 
 void Connection::OnWrite(error_code ec, size_t n) {

@@ -12,6 +12,13 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -22,14 +29,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "net/http/http_server.h"
 
@@ -60,8 +59,8 @@ struct ServerShared {
 // The writer-side view of one response, shared between the writer and its connection.
 struct ResponseState {
   std::mutex mu;
-  std::atomic<bool> closed{false};   // connection gone before the response was complete
-  bool complete = false;             // Send() or End() was called (guarded by mu)
+  std::atomic<bool> closed{false};              // connection gone before the response was complete
+  bool complete = false;                        // Send() or End() was called (guarded by mu)
   std::vector<std::function<void()>> on_close;  // guarded by mu
 };
 
@@ -75,8 +74,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void Start();       // posts the first read
-  void StopIfIdle();  // server stopping: close unless a request is in flight
+  void Start();                         // posts the first read
+  void StopIfIdle();                    // server stopping: close unless a request is in flight
   void Abort(std::string_view reason);  // close now; a pending response sees closed()
 
   // Runs `fn` on the strand, unless the server no longer runs its io threads (then drops it).
@@ -147,7 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool http10_ = false;
   bool head_request_ = false;
   bool response_started_ = false;
-  bool response_queued_ = false;  // the whole response is in the write queue
+  bool response_queued_ = false;    // the whole response is in the write queue
   bool abort_after_flush_ = false;  // an unfinished stream: write what is queued, then cut
   std::string request_id_;
 

@@ -47,7 +47,8 @@ Result<Url> ParseUrl(std::string_view text) {
     url.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
-  if (url.host.empty()) return Err(Status::InvalidArgument("URL without host: " + std::string(text)));
+  if (url.host.empty())
+    return Err(Status::InvalidArgument("URL without host: " + std::string(text)));
   if (port_text.empty()) {
     url.port = url.scheme == "https" ? 443 : 80;
   } else {

@@ -22,8 +22,8 @@ struct ResponseHead {
   const HttpHeaders* headers = nullptr;  // may be null
   BodyFraming framing = BodyFraming::kContentLength;
   size_t content_length = 0;
-  bool close = false;           // adds "Connection: close"
-  bool keep_alive_10 = false;   // adds "Connection: keep-alive" (HTTP/1.0 clients that asked)
+  bool close = false;            // adds "Connection: close"
+  bool keep_alive_10 = false;    // adds "Connection: keep-alive" (HTTP/1.0 clients that asked)
   std::string_view server_name;  // "Server" header when non-empty
   std::string_view request_id;   // "X-Request-Id" header when non-empty and not set by the caller
 };

@@ -84,8 +84,7 @@ std::vector<SseEvent> SseParser::Feed(std::string_view chunk) {
   return events;
 }
 
-void SseParser::ProcessLine(std::string_view line,
-                            const std::function<void(SseEvent)>& on_event) {
+void SseParser::ProcessLine(std::string_view line, const std::function<void(SseEvent)>& on_event) {
   if (first_line_) {
     first_line_ = false;
     if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);

@@ -2,8 +2,8 @@
 // side and parsing a stream of them on the client side.
 //
 // Format: optional "event: NAME", optional "id: ID", one "data: LINE" per line of the data, then a
-// blank line. The parser follows the WHATWG processing model: lines end in CRLF, LF or CR (also when
-// CR and LF arrive in different chunks); "field: value" drops one space after the colon; lines
+// blank line. The parser follows the WHATWG processing model: lines end in CRLF, LF or CR (also
+// when CR and LF arrive in different chunks); "field: value" drops one space after the colon; lines
 // starting with ':' are comments; a blank line dispatches the event if any data field was seen;
 // "retry" is parsed as digits; unknown fields are ignored. Input may be split at any byte.
 // Thread-safety: FormatEvent is a pure function; an SseParser is used by one thread at a time.
@@ -47,10 +47,10 @@ class SseParser {
  private:
   void ProcessLine(std::string_view line, const std::function<void(SseEvent)>& on_event);
 
-  std::string line_;             // the incomplete current line
-  bool skip_lf_ = false;         // the previous chunk ended in CR: a leading LF belongs to it
-  bool first_line_ = true;       // strip a UTF-8 BOM from the very start
-  std::string data_;             // accumulated data lines, each followed by '\n'
+  std::string line_;        // the incomplete current line
+  bool skip_lf_ = false;    // the previous chunk ended in CR: a leading LF belongs to it
+  bool first_line_ = true;  // strip a UTF-8 BOM from the very start
+  std::string data_;        // accumulated data lines, each followed by '\n'
   bool has_data_ = false;
   std::string event_type_;
   std::string last_event_id_;

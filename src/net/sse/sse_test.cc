@@ -34,8 +34,8 @@ TEST(SseParserTest, ParsesFieldsCommentsAndDefaults) {
   EXPECT_EQ(events[2].id, "42");
   EXPECT_EQ(events[2].retry_ms, 3000u);
   EXPECT_EQ(events[2].data, "{\"x\":1}");
-  EXPECT_EQ(events[3].data, "");   // "data" with no colon is an empty data line
-  EXPECT_EQ(events[3].id, "42");   // the last event id persists
+  EXPECT_EQ(events[3].data, "");  // "data" with no colon is an empty data line
+  EXPECT_EQ(events[3].id, "42");  // the last event id persists
   EXPECT_EQ(parser.last_event_id(), "42");
 }
 
@@ -50,7 +50,9 @@ TEST(SseParserTest, HandlesCrLfAndCrLineEnds) {
 
 TEST(SseParserTest, StripsLeadingBom) {
   SseParser parser;
-  std::vector<SseEvent> events = parser.Feed("\xEF\xBB\xBF" "data: x\n\n");
+  std::vector<SseEvent> events = parser.Feed(
+      "\xEF\xBB\xBF"
+      "data: x\n\n");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data, "x");
 }
@@ -66,8 +68,10 @@ TEST(SseParserTest, RoundTripSurvivesEverySplit) {
   for (const SseEvent& e : sent) wire += FormatEvent(e.data, e.event);
   std::string crlf_wire;
   for (char c : wire) {
-    if (c == '\n') crlf_wire += "\r\n";
-    else crlf_wire.push_back(c);
+    if (c == '\n')
+      crlf_wire += "\r\n";
+    else
+      crlf_wire.push_back(c);
   }
   for (const std::string& stream : {wire, crlf_wire}) {
     // Every single split point, then every byte on its own.
