@@ -24,7 +24,8 @@ Result<ChatTemplate> ChatTemplate::Parse(std::string_view source, const Template
                                          std::to_string(limits.max_source_bytes)));
   }
   LOCAI_ASSIGN_OR_RETURN(std::vector<jinja::Token> tokens, jinja::Lex(source));
-  LOCAI_ASSIGN_OR_RETURN(jinja::Body body, jinja::Parse(std::move(tokens), limits.max_nesting_depth));
+  LOCAI_ASSIGN_OR_RETURN(jinja::Body body,
+                         jinja::Parse(std::move(tokens), limits.max_nesting_depth));
   auto impl = std::make_shared<Impl>();
   impl->body = std::move(body);
   impl->limits = limits;
@@ -42,8 +43,8 @@ TemplateValue MakeChatContext(const std::vector<ChatMessage>& messages,
   TemplateArray list;
   list.reserve(messages.size());
   for (const ChatMessage& m : messages) {
-    list.push_back(TemplateValue::Object({{"role", TemplateValue(m.role)},
-                                          {"content", TemplateValue(m.content)}}));
+    list.push_back(TemplateValue::Object(
+        {{"role", TemplateValue(m.role)}, {"content", TemplateValue(m.content)}}));
   }
   TemplateValue context = TemplateValue::Object();
   context.Set("messages", TemplateValue(std::move(list)));

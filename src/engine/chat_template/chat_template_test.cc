@@ -20,7 +20,8 @@ Result<std::string> RenderEmpty(const std::string& source) {
 }
 
 TEST(ChatTemplateTest, RendersContextVariables) {
-  auto out = RenderWith("Hello {{ name }}!", TemplateValue::Object({{"name", TemplateValue("world")}}));
+  auto out =
+      RenderWith("Hello {{ name }}!", TemplateValue::Object({{"name", TemplateValue("world")}}));
   ASSERT_TRUE(out) << out.error().ToString();
   EXPECT_EQ(*out, "Hello world!");
 }
@@ -37,7 +38,8 @@ TEST(ChatTemplateTest, ParsedTemplateRendersManyTimesAndMoves) {
 }
 
 TEST(ChatTemplateTest, RenderDoesNotMutateContext) {
-  TemplateValue context = TemplateValue::Object({{"messages", TemplateValue::Array({TemplateValue(1)})}});
+  TemplateValue context =
+      TemplateValue::Object({{"messages", TemplateValue::Array({TemplateValue(1)})}});
   auto out = RenderWith("{% set messages = messages[1:] %}{{ messages | length }}", context);
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, "0");
@@ -56,13 +58,16 @@ TEST(ChatTemplateTest, SyntaxErrorsNameLineAndColumn) {
       {"{{ x", StatusCode::kInvalidArgument, "line 1, column 1: unterminated '{{'"},
       {"{# never closed", StatusCode::kInvalidArgument, "unterminated comment"},
       {"{{ 'abc }}", StatusCode::kInvalidArgument, "unterminated string"},
-      {"\n\n  {{ a $ b }}", StatusCode::kInvalidArgument, "line 3, column 8: unexpected character '$'"},
+      {"\n\n  {{ a $ b }}", StatusCode::kInvalidArgument,
+       "line 3, column 8: unexpected character '$'"},
       {"{% endfor %}", StatusCode::kInvalidArgument, "unknown or misplaced tag 'endfor'"},
-      {"{% include 'other.jinja' %}", StatusCode::kUnimplemented, "line 1, column 4: unsupported tag 'include'"},
+      {"{% include 'other.jinja' %}", StatusCode::kUnimplemented,
+       "line 1, column 4: unsupported tag 'include'"},
       {"{% for x in y recursive %}{% endfor %}", StatusCode::kUnimplemented, "recursive"},
       {"{% break %}", StatusCode::kInvalidArgument, "'break' outside a loop"},
       {"{{ x | }}", StatusCode::kInvalidArgument, "expected a filter name"},
-      {"{{ [1, 2 }}", StatusCode::kInvalidArgument, "line 1, column 10: unexpected '}', expected ']'"},
+      {"{{ [1, 2 }}", StatusCode::kInvalidArgument,
+       "line 1, column 10: unexpected '}', expected ']'"},
       {"{{ x) }}", StatusCode::kInvalidArgument, "unexpected ')'"},
   };
   for (const Case& c : cases) {
@@ -81,7 +86,8 @@ TEST(ChatTemplateTest, RuntimeErrorsNameLineAndColumn) {
     StatusCode code = StatusCode::kInvalidArgument;
   };
   const Case cases[] = {
-      {"ok\n  {{ missing.attr }}", "line 2, column 13: cannot read attribute 'attr' of an undefined value"},
+      {"ok\n  {{ missing.attr }}",
+       "line 2, column 13: cannot read attribute 'attr' of an undefined value"},
       {"{{ 'a' + 1 }}", "line 1, column 8: unsupported operand types for +: 'str' and 'int'"},
       {"{{ x | nosuchfilter }}", "line 1, column 8: unknown filter 'nosuchfilter'",
        StatusCode::kUnimplemented},
@@ -130,7 +136,9 @@ TEST(ChatTemplateTest, ChatMlFallbackForEmptyTemplate) {
   ChatTemplateOptions options;
   auto out = ApplyChatTemplate("", {{"system", "S"}, {"user", "U"}}, options);
   ASSERT_TRUE(out);
-  EXPECT_EQ(*out, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(
+      *out,
+      "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
   options.add_generation_prompt = false;
   out = ApplyChatTemplate("", {{"user", "U"}}, options);
   ASSERT_TRUE(out);
@@ -140,7 +148,8 @@ TEST(ChatTemplateTest, ChatMlFallbackForEmptyTemplate) {
 TEST(ChatTemplateTest, ExtraContextReachesTheTemplate) {
   ChatTemplateOptions options;
   options.extra_context = TemplateValue::Object(
-      {{"tools", TemplateValue::Array({TemplateValue::Object({{"name", TemplateValue("get_time")}})})},
+      {{"tools",
+        TemplateValue::Array({TemplateValue::Object({{"name", TemplateValue("get_time")}})})},
        {"date_string", TemplateValue("01 Jan 2030")}});
   auto out = ApplyChatTemplate(
       "{{ bos_token }}{% for t in tools %}[{{ t.name }}]{% endfor %}{{ date_string }}"
@@ -189,12 +198,14 @@ TEST(TemplateValueTest, PythonStringsAndJson) {
        {"list", TemplateValue::Array({TemplateValue(1), TemplateValue(2.0), TemplateValue::Null(),
                                       TemplateValue(true)})},
        {"empty", TemplateValue::Object()}});
-  EXPECT_EQ(*ToPythonString(v, 10), "{'s': 'it\\'s \"q\"\\n', 'list': [1, 2.0, None, True], 'empty': {}}");
-  EXPECT_EQ(*ToJson(v, -1, 10), "{\"s\": \"it's \\\"q\\\"\\n\", \"list\": [1, 2.0, null, true], \"empty\": {}}");
+  EXPECT_EQ(*ToPythonString(v, 10),
+            "{'s': 'it\\'s \"q\"\\n', 'list': [1, 2.0, None, True], 'empty': {}}");
+  EXPECT_EQ(*ToJson(v, -1, 10),
+            "{\"s\": \"it's \\\"q\\\"\\n\", \"list\": [1, 2.0, null, true], \"empty\": {}}");
   EXPECT_EQ(*ToJson(TemplateValue::Array({TemplateValue(1), TemplateValue::Array()}), 2, 10),
             "[\n  1,\n  []\n]");
   EXPECT_EQ(*ToJson(TemplateValue("\x01\xc3\xa9"), -1, 10), "\"\\u0001\xc3\xa9\"");
-  EXPECT_FALSE(ToJson(v, -1, 1));  // depth limit
+  EXPECT_FALSE(ToJson(v, -1, 1));          // depth limit
   EXPECT_FALSE(ToPythonString(v, 10, 5));  // size limit
 }
 
@@ -215,8 +226,9 @@ TEST(TemplateValueTest, EqualityFollowsPython) {
   EXPECT_TRUE(*ValuesEqual(TemplateValue(true), TemplateValue(1), 10));
   EXPECT_FALSE(*ValuesEqual(TemplateValue("1"), TemplateValue(1), 10));
   EXPECT_FALSE(*ValuesEqual(TemplateValue::Null(), TemplateValue(), 10));
-  EXPECT_TRUE(*ValuesEqual(TemplateValue::Object({{"a", TemplateValue(1)}, {"b", TemplateValue(2)}}),
-                           TemplateValue::Object({{"b", TemplateValue(2)}, {"a", TemplateValue(1)}}), 10));
+  EXPECT_TRUE(
+      *ValuesEqual(TemplateValue::Object({{"a", TemplateValue(1)}, {"b", TemplateValue(2)}}),
+                   TemplateValue::Object({{"b", TemplateValue(2)}, {"a", TemplateValue(1)}}), 10));
   uint64_t budget = 1;
   EXPECT_FALSE(ValuesEqual(TemplateValue::Array({TemplateValue(1)}),
                            TemplateValue::Array({TemplateValue(1)}), 10, &budget));

@@ -2,7 +2,6 @@
 
 #include "engine/chat_template/lexer.h"
 
-
 namespace locai::engine::jinja {
 
 // Bounds the interpreter's recursion: every Eval and ExecBody holds one.
@@ -109,8 +108,10 @@ Status Evaluator::Output(const TemplateValue& value, const Stmt& at) {
     output_ += *text;
   }
   if (output_.size() > budget_.limits().max_output_bytes) {
-    return At(at.line, at.column, Status::ResourceExhausted("output larger than the limit of " +
-                                                            std::to_string(budget_.limits().max_output_bytes) + " bytes"));
+    return At(
+        at.line, at.column,
+        Status::ResourceExhausted("output larger than the limit of " +
+                                  std::to_string(budget_.limits().max_output_bytes) + " bytes"));
   }
   return Status::Ok();
 }
@@ -135,7 +136,8 @@ Result<Evaluator::Flow> Evaluator::ExecStmt(const Stmt& stmt) {
       }
       return ExecBody(stmt.else_body);
     }
-    case StmtKind::kFor: return ExecFor(stmt);
+    case StmtKind::kFor:
+      return ExecFor(stmt);
     case StmtKind::kSet: {
       LOCAI_RETURN_IF_ERROR(ExecSet(stmt));
       return Flow::kNormal;
@@ -153,8 +155,10 @@ Result<Evaluator::Flow> Evaluator::ExecStmt(const Stmt& stmt) {
     case StmtKind::kMacro:
       Assign(stmt.text, TemplateValue::Callable(stmt.text, &stmt));
       return Flow::kNormal;
-    case StmtKind::kBreak: return Flow::kBreak;
-    case StmtKind::kContinue: return Flow::kContinue;
+    case StmtKind::kBreak:
+      return Flow::kBreak;
+    case StmtKind::kContinue:
+      return Flow::kContinue;
   }
   return Flow::kNormal;
 }
@@ -228,21 +232,28 @@ Result<Evaluator::Flow> Evaluator::ExecFor(const Stmt& stmt) {
 Result<TemplateValue> Evaluator::Eval(const Expr& expr) {
   DepthGuard guard(this);
   if (guard.exceeded()) {
-    return Err(At(expr.line, expr.column, Status::ResourceExhausted("template recursion too deep")));
+    return Err(
+        At(expr.line, expr.column, Status::ResourceExhausted("template recursion too deep")));
   }
   if (Status s = budget_.Charge(1); !s.ok()) return Err(At(expr.line, expr.column, s));
   switch (expr.kind) {
-    case ExprKind::kLiteral: return expr.literal;
-    case ExprKind::kName: return Lookup(expr.name);
-    case ExprKind::kAttribute: return EvalAttribute(expr);
-    case ExprKind::kSubscript: return EvalSubscript(expr);
-    case ExprKind::kSlice: return EvalSlice(expr);
+    case ExprKind::kLiteral:
+      return expr.literal;
+    case ExprKind::kName:
+      return Lookup(expr.name);
+    case ExprKind::kAttribute:
+      return EvalAttribute(expr);
+    case ExprKind::kSubscript:
+      return EvalSubscript(expr);
+    case ExprKind::kSlice:
+      return EvalSlice(expr);
     case ExprKind::kUnary: {
       LOCAI_ASSIGN_OR_RETURN(TemplateValue v, Eval(*expr.args[0]));
       if (v.is_bool()) v = TemplateValue(v.AsInt());
       if (!v.is_number()) {
-        return Err(ErrorAt(expr.line, expr.column, "bad operand type for unary " + expr.name +
-                                                       ": '" + std::string(v.TypeName()) + "'"));
+        return Err(ErrorAt(
+            expr.line, expr.column,
+            "bad operand type for unary " + expr.name + ": '" + std::string(v.TypeName()) + "'"));
       }
       if (expr.name == "+") return v;
       if (v.is_double()) return TemplateValue(-v.AsDouble());
@@ -266,13 +277,18 @@ Result<TemplateValue> Evaluator::Eval(const Expr& expr) {
       if (expr.args[2]) return Eval(*expr.args[2]);
       return TemplateValue::Undefined();
     }
-    case ExprKind::kBinary: return EvalBinary(expr);
-    case ExprKind::kFilter: return EvalFilter(expr);
-    case ExprKind::kTest: return EvalTest(expr);
-    case ExprKind::kCall: return EvalCall(expr);
+    case ExprKind::kBinary:
+      return EvalBinary(expr);
+    case ExprKind::kFilter:
+      return EvalFilter(expr);
+    case ExprKind::kTest:
+      return EvalTest(expr);
+    case ExprKind::kCall:
+      return EvalCall(expr);
     case ExprKind::kList:
     case ExprKind::kTuple:
-    case ExprKind::kDict: return EvalCollection(expr);
+    case ExprKind::kDict:
+      return EvalCollection(expr);
   }
   return Err(ErrorAt(expr.line, expr.column, "unknown expression"));
 }
@@ -395,8 +411,9 @@ Result<TemplateValue> Evaluator::EvalCall(const Expr& expr) {
 Result<TemplateValue> Evaluator::CallMacro(const Stmt& macro, const CallArgs& args,
                                            const Expr& at) {
   if (args.positional.size() > macro.params.size()) {
-    return Err(ErrorAt(at.line, at.column, "macro '" + macro.text + "' takes " +
-                                               std::to_string(macro.params.size()) + " arguments"));
+    return Err(ErrorAt(
+        at.line, at.column,
+        "macro '" + macro.text + "' takes " + std::to_string(macro.params.size()) + " arguments"));
   }
   Frame frame;
   frame.barrier = true;

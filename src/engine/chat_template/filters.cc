@@ -50,10 +50,14 @@ TemplateValue GetAttributePath(const TemplateValue& value, std::string_view path
 
 Result<size_t> Length(const TemplateValue& v) {
   switch (v.kind()) {
-    case Kind::kUndefined: return size_t{0};
-    case Kind::kString: return Utf8Offsets(v.AsString()).size() - 1;
-    case Kind::kArray: return v.AsArray().size();
-    case Kind::kObject: return v.AsObject().size();
+    case Kind::kUndefined:
+      return size_t{0};
+    case Kind::kString:
+      return Utf8Offsets(v.AsString()).size() - 1;
+    case Kind::kArray:
+      return v.AsArray().size();
+    case Kind::kObject:
+      return v.AsObject().size();
     default:
       return Err(Status::InvalidArgument("object of type '" + std::string(v.TypeName()) +
                                          "' has no len()"));
@@ -101,7 +105,8 @@ Result<TemplateValue> UniqueFilter(EvalBudget& budget, const TemplateValue& inpu
   TemplateArray out;
   TemplateArray seen;
   for (TemplateValue& item : items) {
-    TemplateValue key = SortKey(attribute ? GetAttributePath(item, *attribute) : item, case_sensitive);
+    TemplateValue key =
+        SortKey(attribute ? GetAttributePath(item, *attribute) : item, case_sensitive);
     bool duplicate = false;
     LOCAI_RETURN_IF_ERROR(budget.Charge(seen.size() + 1));
     for (const TemplateValue& s : seen) {
@@ -134,7 +139,8 @@ Result<TemplateValue> SelectFilter(EvalBudget& budget, const TemplateValue& inpu
   }
   std::string test;
   if (next < args.positional.size()) {
-    if (!args.positional[next].is_string()) return Err(Status::InvalidArgument("test name must be a string"));
+    if (!args.positional[next].is_string())
+      return Err(Status::InvalidArgument("test name must be a string"));
     test = args.positional[next].AsString();
     ++next;
   }
@@ -173,7 +179,8 @@ Result<TemplateValue> MapFilter(EvalBudget& budget, const TemplateValue& input,
   filter_args.positional.assign(args.positional.begin() + 1, args.positional.end());
   filter_args.named = args.named;
   for (const TemplateValue& item : items) {
-    LOCAI_ASSIGN_OR_RETURN(TemplateValue v, ApplyFilter(budget, args.positional[0].AsString(), item, filter_args));
+    LOCAI_ASSIGN_OR_RETURN(TemplateValue v,
+                           ApplyFilter(budget, args.positional[0].AsString(), item, filter_args));
     out.push_back(std::move(v));
   }
   return TemplateValue(std::move(out));
@@ -187,7 +194,9 @@ Result<TemplateValue> JoinFilter(EvalBudget& budget, const TemplateValue& input,
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0 && sep != nullptr) out += *sep;
-    LOCAI_ASSIGN_OR_RETURN(std::string part, Stringify(budget, attribute ? GetAttributePath(items[i], *attribute) : items[i]));
+    LOCAI_ASSIGN_OR_RETURN(
+        std::string part,
+        Stringify(budget, attribute ? GetAttributePath(items[i], *attribute) : items[i]));
     out += part;
     LOCAI_RETURN_IF_ERROR(budget.ChargeString(out.size()));
   }
@@ -202,7 +211,8 @@ Result<TemplateValue> IndentFilter(EvalBudget& budget, const TemplateValue& inpu
     if (width->is_string()) {
       pad = width->AsString();
     } else if (width->is_int()) {
-      if (width->AsInt() < 0 || width->AsInt() > 1024) return Err(Status::InvalidArgument("bad indent width"));
+      if (width->AsInt() < 0 || width->AsInt() > 1024)
+        return Err(Status::InvalidArgument("bad indent width"));
       pad = std::string(static_cast<size_t>(width->AsInt()), ' ');
     }
   }
@@ -306,7 +316,8 @@ Result<TemplateValue> StringFilter(EvalBudget& budget, std::string_view name,
   if (name == "replace") {
     const std::string* from = ArgString(args, 0, "old");
     const std::string* to = ArgString(args, 1, "new");
-    if (from == nullptr || to == nullptr) return Err(Status::InvalidArgument("replace needs two strings"));
+    if (from == nullptr || to == nullptr)
+      return Err(Status::InvalidArgument("replace needs two strings"));
     const TemplateValue* count = args.Get(2, "count");
     const long long limit = (count && count->is_int()) ? count->AsInt() : -1;
     size_t hits = from->empty() ? s.size() + 1 : 0;
@@ -351,7 +362,8 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
     if (const TemplateValue* v = args.Get(0, "indent"); v && v->is_int()) {
       indent = static_cast<int>(std::clamp<int64_t>(v->AsInt(), 0, 64));
     }
-    LOCAI_ASSIGN_OR_RETURN(std::string json, ToJson(input, indent, budget.max_value_depth(), budget.limits().max_output_bytes));
+    LOCAI_ASSIGN_OR_RETURN(std::string json, ToJson(input, indent, budget.max_value_depth(),
+                                                    budget.limits().max_output_bytes));
     LOCAI_RETURN_IF_ERROR(budget.ChargeString(json.size()));
     return TemplateValue(std::move(json));
   }
@@ -377,7 +389,8 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
       const std::string& s = input.AsString();
       const std::vector<size_t> offsets = Utf8Offsets(s);
       std::string out;
-      for (size_t i = offsets.size() - 1; i > 0; --i) out.append(s, offsets[i - 1], offsets[i] - offsets[i - 1]);
+      for (size_t i = offsets.size() - 1; i > 0; --i)
+        out.append(s, offsets[i - 1], offsets[i] - offsets[i - 1]);
       return TemplateValue(std::move(out));
     }
     LOCAI_ASSIGN_OR_RETURN(TemplateArray items, IterateValue(budget, input));
@@ -397,8 +410,10 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
       const bool case_sensitive = ArgBool(args, 0, "case_sensitive", false);
       const bool reverse = ArgBool(args, 2, "reverse", false);
       std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) {
-        const std::string x = case_sensitive ? a.AsArray()[0].AsString() : AsciiLower(a.AsArray()[0].AsString());
-        const std::string y = case_sensitive ? b.AsArray()[0].AsString() : AsciiLower(b.AsArray()[0].AsString());
+        const std::string x =
+            case_sensitive ? a.AsArray()[0].AsString() : AsciiLower(a.AsArray()[0].AsString());
+        const std::string y =
+            case_sensitive ? b.AsArray()[0].AsString() : AsciiLower(b.AsArray()[0].AsString());
         return reverse ? x > y : x < y;
       });
     }
@@ -420,15 +435,17 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
     }
     const TemplateValue* fill = args.Get(1, "fill_with");
     LOCAI_ASSIGN_OR_RETURN(TemplateArray items, IterateValue(budget, input));
-    for (const TemplateValue& item : items) LOCAI_RETURN_IF_ERROR(CheckValue(budget, item, 2, true));
+    for (const TemplateValue& item : items)
+      LOCAI_RETURN_IF_ERROR(CheckValue(budget, item, 2, true));
     const size_t n = static_cast<size_t>(size->AsInt());
     if (fill != nullptr && n > budget.limits().max_output_bytes / 16) {
       return Err(Status::ResourceExhausted("batch size larger than the output limit"));
     }
     TemplateArray batches;
     for (size_t i = 0; i < items.size(); i += n) {
-      TemplateArray batch(items.begin() + static_cast<std::ptrdiff_t>(i),
-                          items.begin() + static_cast<std::ptrdiff_t>(std::min(i + n, items.size())));
+      TemplateArray batch(
+          items.begin() + static_cast<std::ptrdiff_t>(i),
+          items.begin() + static_cast<std::ptrdiff_t>(std::min(i + n, items.size())));
       if (fill != nullptr) {
         while (batch.size() < n) batch.push_back(*fill);
       }
@@ -442,7 +459,9 @@ Result<TemplateValue> ApplyFilter(EvalBudget& budget, std::string_view name,
     if (name == "sum") {
       TemplateValue total = args.Get(1, "start") ? *args.Get(1, "start") : TemplateValue(0);
       for (const TemplateValue& item : items) {
-        LOCAI_ASSIGN_OR_RETURN(total, ApplyBinaryOperator(budget, "+", total, attribute ? GetAttributePath(item, *attribute) : item));
+        LOCAI_ASSIGN_OR_RETURN(
+            total, ApplyBinaryOperator(budget, "+", total,
+                                       attribute ? GetAttributePath(item, *attribute) : item));
       }
       return total;
     }
@@ -475,18 +494,22 @@ Result<bool> ApplyTest(EvalBudget& budget, std::string_view name, const Template
   if (name == "integer") return input.is_int();
   if (name == "float") return input.is_double();
   if (name == "mapping") return input.is_object() && !input.AsObject().is_namespace;
-  if (name == "sequence") return input.is_string() || input.is_array() || (input.is_object() && !input.AsObject().is_namespace);
+  if (name == "sequence")
+    return input.is_string() || input.is_array() ||
+           (input.is_object() && !input.AsObject().is_namespace);
   if (name == "iterable") return input.is_string() || input.is_array() || input.is_object();
   if (name == "callable") return input.is_callable();
   if (name == "escaped") return false;
   if (name == "lower") return input.is_string() && AsciiLower(input.AsString()) == input.AsString();
   if (name == "upper") return input.is_string() && AsciiUpper(input.AsString()) == input.AsString();
   if (name == "odd" || name == "even" || name == "divisibleby") {
-    if (!input.is_int() && !input.is_bool()) return Err(Status::InvalidArgument("test '" + std::string(name) + "' needs an integer"));
+    if (!input.is_int() && !input.is_bool())
+      return Err(Status::InvalidArgument("test '" + std::string(name) + "' needs an integer"));
     int64_t divisor = 2;
     if (name == "divisibleby") {
       const TemplateValue* d = args.Get(0, "num");
-      if (d == nullptr || !d->is_int() || d->AsInt() == 0) return Err(Status::InvalidArgument("divisibleby needs a non-zero integer"));
+      if (d == nullptr || !d->is_int() || d->AsInt() == 0)
+        return Err(Status::InvalidArgument("divisibleby needs a non-zero integer"));
       divisor = d->AsInt();
     }
     const int64_t rem = divisor == -1 ? 0 : input.AsInt() % divisor;
@@ -503,8 +526,10 @@ Result<bool> ApplyTest(EvalBudget& budget, std::string_view name, const Template
     if (name == "in") return "in";
     return "";
   }();
-  if (compare_op.empty()) return Err(Status::Unimplemented("unknown test '" + std::string(name) + "'"));
-  if (other == nullptr) return Err(Status::InvalidArgument("test '" + std::string(name) + "' needs an argument"));
+  if (compare_op.empty())
+    return Err(Status::Unimplemented("unknown test '" + std::string(name) + "'"));
+  if (other == nullptr)
+    return Err(Status::InvalidArgument("test '" + std::string(name) + "' needs an argument"));
   if (name == "sameas" && input.kind() != other->kind()) return false;
   LOCAI_ASSIGN_OR_RETURN(TemplateValue r, ApplyBinaryOperator(budget, compare_op, input, *other));
   return r.Truthy();

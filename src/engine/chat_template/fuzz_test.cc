@@ -20,13 +20,80 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* const kFragments[] = {
-    "{%", "%}", "{{", "}}", "{#", "#}", "{%-", "-%}", "(", ")", "[", "]", "{", "}", "'", "\"",
-    ",", ":", ".", "|", "~", "+", "-", "*", "**", "//", "%", "==", "!=", "<", ">=", " if ",
-    " else ", " elif ", " endif ", " for ", " in ", " endfor ", " set ", " not ", " and ", " or ",
-    " is ", " defined ", "loop.", "loop.index0", "messages", "message['content']", "namespace(",
-    "ns.x", "range(", "10**12", "9223372036854775807", "raise_exception(", "[::-1]", "[1:]",
-    "|tojson", "|trim", "|length", "|join(', ')", "|selectattr('role')", ".strip()", ".split(",
-    "macro ", "endmacro", "break", "continue", "\\", "\n", " ", "\xff", "\xc3", "_x", "__class__",
+    "{%",
+    "%}",
+    "{{",
+    "}}",
+    "{#",
+    "#}",
+    "{%-",
+    "-%}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    "\"",
+    ",",
+    ":",
+    ".",
+    "|",
+    "~",
+    "+",
+    "-",
+    "*",
+    "**",
+    "//",
+    "%",
+    "==",
+    "!=",
+    "<",
+    ">=",
+    " if ",
+    " else ",
+    " elif ",
+    " endif ",
+    " for ",
+    " in ",
+    " endfor ",
+    " set ",
+    " not ",
+    " and ",
+    " or ",
+    " is ",
+    " defined ",
+    "loop.",
+    "loop.index0",
+    "messages",
+    "message['content']",
+    "namespace(",
+    "ns.x",
+    "range(",
+    "10**12",
+    "9223372036854775807",
+    "raise_exception(",
+    "[::-1]",
+    "[1:]",
+    "|tojson",
+    "|trim",
+    "|length",
+    "|join(', ')",
+    "|selectattr('role')",
+    ".strip()",
+    ".split(",
+    "macro ",
+    "endmacro",
+    "break",
+    "continue",
+    "\\",
+    "\n",
+    " ",
+    "\xff",
+    "\xc3",
+    "_x",
+    "__class__",
 };
 
 std::string Mutate(const std::string& base, const std::vector<std::string>& corpus,
@@ -74,7 +141,8 @@ TemplateValue FuzzContext() {
   const char* const roles[] = {"system", "user", "assistant", "user", "tool", "assistant"};
   for (const char* role : roles) {
     messages.push_back(TemplateValue::Object(
-        {{"role", TemplateValue(role)}, {"content", TemplateValue(std::string("  text of ") + role + " \n")}}));
+        {{"role", TemplateValue(role)},
+         {"content", TemplateValue(std::string("  text of ") + role + " \n")}}));
   }
   return TemplateValue::Object({{"messages", TemplateValue(std::move(messages))},
                                 {"bos_token", TemplateValue("<s>")},
@@ -121,15 +189,16 @@ TEST(ChatTemplateFuzzTest, MutatedRealTemplatesNeverCrashOrHang) {
       EXPECT_FALSE(out.error().message().empty());
     }
   }
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::steady_clock::now() - start).count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+          .count();
   EXPECT_LT(seconds, 60);
   // The mutations must exercise both the parser's error paths and the evaluator.
   EXPECT_GT(parsed, kIterations / 10);
   EXPECT_GT(rendered, kIterations / 20);
   EXPECT_LT(parsed, kIterations);
-  std::printf("fuzz: %d mutations, %d parsed, %d rendered, %lld s\n", kIterations, parsed,
-              rendered, static_cast<long long>(seconds));
+  std::printf("fuzz: %d mutations, %d parsed, %d rendered, %lld s\n", kIterations, parsed, rendered,
+              static_cast<long long>(seconds));
 }
 
 }  // namespace

@@ -84,8 +84,8 @@ TEST(GgufChatTemplateTest, Llama3FromBpeVocabulary) {
 
   // BOS, then per message a header and the content with `| trim` (the filter binds tighter than
   // `+`, so only the content is trimmed), then <|eot_id|>; the assistant header when asked.
-  auto out = ApplyChatTemplate(
-      vocab.source, {{"system", "You are a pirate."}, {"user", "  Hello  \n"}}, options);
+  auto out = ApplyChatTemplate(vocab.source,
+                               {{"system", "You are a pirate."}, {"user", "  Hello  \n"}}, options);
   ASSERT_TRUE(out) << out.error().ToString();
   EXPECT_EQ(*out,
             "<|begin_of_text|>"

@@ -9,10 +9,10 @@ namespace {
 
 enum class TagKind { kNone, kVar, kBlock, kComment };
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsNameChar(char c) { return IsNameStart(c) || IsDigit(c); }
 
@@ -108,7 +108,8 @@ class Lexer {
         while (end > begin && IsSpace(src_[end - 1])) --end;
       } else if (block_like_next && options_.lstrip_blocks && modifier != '+') {
         size_t line_start = end;
-        while (line_start > begin && (src_[line_start - 1] == ' ' || src_[line_start - 1] == '\t')) {
+        while (line_start > begin &&
+               (src_[line_start - 1] == ' ' || src_[line_start - 1] == '\t')) {
           --line_start;
         }
         const bool at_line_start = line_start == 0 || src_[line_start - 1] == '\n';
@@ -132,7 +133,8 @@ class Lexer {
       for (size_t i = p; i + 1 < src_.size(); ++i) {
         if (src_[i] == '#' && src_[i + 1] == '}') {
           prev_tag_ = TagKind::kComment;
-          prev_right_modifier_ = (i > p && (src_[i - 1] == '-' || src_[i - 1] == '+')) ? src_[i - 1] : '\0';
+          prev_right_modifier_ =
+              (i > p && (src_[i - 1] == '-' || src_[i - 1] == '+')) ? src_[i - 1] : '\0';
           pos_ = i + 2;
           return Status::Ok();
         }
@@ -201,7 +203,8 @@ class Lexer {
           return ErrorAt(p, std::string("unexpected character '") + c + "'");
         }
         t.text = std::string(1, c);
-        if (c == '(' || c == '[' || c == '{') brackets->push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
+        if (c == '(' || c == '[' || c == '{')
+          brackets->push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
         if (c == ')' || c == ']' || c == '}') {
           if (brackets->empty() || brackets->back() != c) {
             std::string message = std::string("unexpected '") + c + "'";
@@ -280,18 +283,41 @@ class Lexer {
       const char e = src_[p + 1];
       p += 2;
       switch (e) {
-        case 'n': value.push_back('\n'); break;
-        case 't': value.push_back('\t'); break;
-        case 'r': value.push_back('\r'); break;
-        case '0': value.push_back('\0'); break;
-        case 'a': value.push_back('\a'); break;
-        case 'b': value.push_back('\b'); break;
-        case 'f': value.push_back('\f'); break;
-        case 'v': value.push_back('\v'); break;
-        case '\\': value.push_back('\\'); break;
-        case '\'': value.push_back('\''); break;
-        case '"': value.push_back('"'); break;
-        case '\n': break;  // line continuation
+        case 'n':
+          value.push_back('\n');
+          break;
+        case 't':
+          value.push_back('\t');
+          break;
+        case 'r':
+          value.push_back('\r');
+          break;
+        case '0':
+          value.push_back('\0');
+          break;
+        case 'a':
+          value.push_back('\a');
+          break;
+        case 'b':
+          value.push_back('\b');
+          break;
+        case 'f':
+          value.push_back('\f');
+          break;
+        case 'v':
+          value.push_back('\v');
+          break;
+        case '\\':
+          value.push_back('\\');
+          break;
+        case '\'':
+          value.push_back('\'');
+          break;
+        case '"':
+          value.push_back('"');
+          break;
+        case '\n':
+          break;  // line continuation
         case 'x':
         case 'u':
         case 'U': {

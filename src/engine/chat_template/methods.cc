@@ -34,7 +34,8 @@ Result<std::string> PythonFormat(EvalBudget& budget, const std::string& format,
       ++i;
     } else if (c == '{') {
       const size_t close = format.find('}', i);
-      if (close == std::string::npos) return Err(Status::InvalidArgument("unmatched '{' in format string"));
+      if (close == std::string::npos)
+        return Err(Status::InvalidArgument("unmatched '{' in format string"));
       const std::string field = format.substr(i + 1, close - i - 1);
       const TemplateValue* value = nullptr;
       if (field.empty()) {
@@ -45,7 +46,8 @@ Result<std::string> PythonFormat(EvalBudget& budget, const std::string& format,
       } else {
         value = args.Get(SIZE_MAX, field);
       }
-      if (value == nullptr) return Err(Status::InvalidArgument("format field '{" + field + "}' has no value"));
+      if (value == nullptr)
+        return Err(Status::InvalidArgument("format field '{" + field + "}' has no value"));
       LOCAI_ASSIGN_OR_RETURN(std::string text, Stringify(budget, *value));
       out += text;
       LOCAI_RETURN_IF_ERROR(budget.ChargeString(out.size()));
@@ -68,7 +70,8 @@ Result<TemplateValue> StringMethod(EvalBudget& budget, const std::string& s, std
   if (name == "capitalize") return TemplateValue(Capitalize(s));
   if (name == "startswith" || name == "endswith") {
     const TemplateValue* arg = args.Get(0, "prefix");
-    if (arg == nullptr) return Err(Status::InvalidArgument(std::string(name) + " needs an argument"));
+    if (arg == nullptr)
+      return Err(Status::InvalidArgument(std::string(name) + " needs an argument"));
     TemplateArray candidates = arg->is_array() ? arg->AsArray() : TemplateArray{*arg};
     for (const TemplateValue& c : candidates) {
       if (!c.is_string()) return Err(Status::InvalidArgument(std::string(name) + " needs strings"));
@@ -83,7 +86,8 @@ Result<TemplateValue> StringMethod(EvalBudget& budget, const std::string& s, std
   }
   if (name == "split") {
     const TemplateValue* sep_value = args.Get(0, "sep");
-    const std::string* sep = (sep_value && sep_value->is_string()) ? &sep_value->AsString() : nullptr;
+    const std::string* sep =
+        (sep_value && sep_value->is_string()) ? &sep_value->AsString() : nullptr;
     if (sep != nullptr && sep->empty()) return Err(Status::InvalidArgument("empty separator"));
     const TemplateValue* maxsplit = args.Get(1, "maxsplit");
     std::vector<std::string> parts =
@@ -124,9 +128,10 @@ Result<TemplateValue> StringMethod(EvalBudget& budget, const std::string& s, std
     for (char c : s) {
       const bool digit = c >= '0' && c <= '9';
       const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-      const bool ok = name == "isdigit" ? digit : name == "isspace" ? IsPythonSpace(c)
-                      : name == "isalpha"                         ? alpha
-                                                                  : (alpha || digit);
+      const bool ok = name == "isdigit"   ? digit
+                      : name == "isspace" ? IsPythonSpace(c)
+                      : name == "isalpha" ? alpha
+                                          : (alpha || digit);
       if (!ok) return TemplateValue(false);
     }
     return TemplateValue(true);
@@ -136,9 +141,9 @@ Result<TemplateValue> StringMethod(EvalBudget& budget, const std::string& s, std
 
 // strftime for the directives chat templates use, in UTC, C locale.
 std::string FormatTime(const std::string& format, int64_t unix_seconds) {
-  static constexpr const char* kMonths[] = {"January", "February", "March",     "April",
-                                            "May",     "June",     "July",      "August",
-                                            "September", "October", "November", "December"};
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
   static constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                           "Thursday", "Friday", "Saturday"};
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -163,21 +168,51 @@ std::string FormatTime(const std::string& format, int64_t unix_seconds) {
       out += buf;
     };
     switch (d) {
-      case 'Y': num(tm.tm_year + 1900, 4); break;
-      case 'y': num(tm.tm_year % 100, 2); break;
-      case 'm': num(tm.tm_mon + 1, 2); break;
-      case 'd': num(tm.tm_mday, 2); break;
-      case 'H': num(tm.tm_hour, 2); break;
-      case 'I': num(tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12, 2); break;
-      case 'M': num(tm.tm_min, 2); break;
-      case 'S': num(tm.tm_sec, 2); break;
-      case 'j': num(tm.tm_yday + 1, 3); break;
-      case 'p': out += tm.tm_hour < 12 ? "AM" : "PM"; break;
-      case 'B': out += kMonths[tm.tm_mon]; break;
-      case 'b': out += std::string(kMonths[tm.tm_mon]).substr(0, 3); break;
-      case 'A': out += kDays[tm.tm_wday]; break;
-      case 'a': out += std::string(kDays[tm.tm_wday]).substr(0, 3); break;
-      case '%': out.push_back('%'); break;
+      case 'Y':
+        num(tm.tm_year + 1900, 4);
+        break;
+      case 'y':
+        num(tm.tm_year % 100, 2);
+        break;
+      case 'm':
+        num(tm.tm_mon + 1, 2);
+        break;
+      case 'd':
+        num(tm.tm_mday, 2);
+        break;
+      case 'H':
+        num(tm.tm_hour, 2);
+        break;
+      case 'I':
+        num(tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12, 2);
+        break;
+      case 'M':
+        num(tm.tm_min, 2);
+        break;
+      case 'S':
+        num(tm.tm_sec, 2);
+        break;
+      case 'j':
+        num(tm.tm_yday + 1, 3);
+        break;
+      case 'p':
+        out += tm.tm_hour < 12 ? "AM" : "PM";
+        break;
+      case 'B':
+        out += kMonths[tm.tm_mon];
+        break;
+      case 'b':
+        out += std::string(kMonths[tm.tm_mon]).substr(0, 3);
+        break;
+      case 'A':
+        out += kDays[tm.tm_wday];
+        break;
+      case 'a':
+        out += std::string(kDays[tm.tm_wday]).substr(0, 3);
+        break;
+      case '%':
+        out.push_back('%');
+        break;
       default:
         out.push_back('%');
         out.push_back(d);
@@ -192,7 +227,8 @@ Result<TemplateValue> Range(EvalBudget& budget, const CallArgs& args) {
   if (n < 1 || n > 3) return Err(Status::InvalidArgument("range expects 1 to 3 arguments"));
   for (size_t i = 0; i < n; ++i) {
     const TemplateValue& v = args.positional[i];
-    if (!v.is_int() && !v.is_bool()) return Err(Status::InvalidArgument("range arguments must be integers"));
+    if (!v.is_int() && !v.is_bool())
+      return Err(Status::InvalidArgument("range arguments must be integers"));
   }
   if (n == 1) {
     bounds[1] = args.positional[0].AsInt();
@@ -207,7 +243,8 @@ Result<TemplateValue> Range(EvalBudget& budget, const CallArgs& args) {
   uint64_t length = 0;
   if (step > 0 && start < stop) {
     length = (static_cast<uint64_t>(stop) - static_cast<uint64_t>(start) - 1) /
-                 static_cast<uint64_t>(step) + 1;
+                 static_cast<uint64_t>(step) +
+             1;
   } else if (step < 0 && start > stop) {
     const uint64_t abs_step = static_cast<uint64_t>(-(step + 1)) + 1;
     length = (static_cast<uint64_t>(start) - static_cast<uint64_t>(stop) - 1) / abs_step + 1;
@@ -284,7 +321,9 @@ Result<TemplateValue> CallGlobal(EvalBudget& budget, std::string_view name, cons
     TemplateValue ns = TemplateValue::Object();
     ns.MutableObject().is_namespace = name == "namespace";
     for (const TemplateValue& positional : args.positional) {
-      if (!positional.is_object()) return Err(Status::InvalidArgument(std::string(name) + "() takes a dict or keyword arguments"));
+      if (!positional.is_object())
+        return Err(
+            Status::InvalidArgument(std::string(name) + "() takes a dict or keyword arguments"));
       for (const auto& [key, value] : positional.AsObject().entries()) ns.Set(key, value);
     }
     for (const auto& [key, value] : args.named) ns.Set(key, value);
@@ -302,8 +341,10 @@ Result<TemplateValue> CallGlobal(EvalBudget& budget, std::string_view name, cons
   }
   if (name == "strftime_now" && budget.options().now_unix_seconds.has_value()) {
     const TemplateValue* format = args.Get(0, "format");
-    if (format == nullptr || !format->is_string()) return Err(Status::InvalidArgument("strftime_now needs a format string"));
-    if (format->AsString().size() > 256) return Err(Status::InvalidArgument("strftime_now format too long"));
+    if (format == nullptr || !format->is_string())
+      return Err(Status::InvalidArgument("strftime_now needs a format string"));
+    if (format->AsString().size() > 256)
+      return Err(Status::InvalidArgument("strftime_now format too long"));
     return TemplateValue(FormatTime(format->AsString(), *budget.options().now_unix_seconds));
   }
   return Err(Status::InvalidArgument("'" + std::string(name) + "' is not a function"));

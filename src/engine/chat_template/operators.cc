@@ -9,8 +9,8 @@ namespace {
 
 Status TypeError(std::string_view op, const TemplateValue& a, const TemplateValue& b) {
   return Status::InvalidArgument("unsupported operand types for " + std::string(op) + ": '" +
-                                 std::string(a.TypeName()) + "' and '" +
-                                 std::string(b.TypeName()) + "'");
+                                 std::string(a.TypeName()) + "' and '" + std::string(b.TypeName()) +
+                                 "'");
 }
 
 bool IsIntLike(const TemplateValue& v) { return v.is_int() || v.is_bool(); }
@@ -71,13 +71,15 @@ Result<TemplateValue> PercentFormat(EvalBudget& budget, const std::string& forma
       out.push_back('%');
       continue;
     }
-    if (next >= values.size()) return Err(Status::InvalidArgument("not enough arguments for format string"));
+    if (next >= values.size())
+      return Err(Status::InvalidArgument("not enough arguments for format string"));
     const TemplateValue& v = values[next++];
     if (spec == 's') {
       LOCAI_ASSIGN_OR_RETURN(std::string text, Stringify(budget, v));
       out += text;
     } else if (spec == 'r') {
-      LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonRepr(v, budget.max_value_depth(), budget.limits().max_output_bytes));
+      LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonRepr(v, budget.max_value_depth(),
+                                                            budget.limits().max_output_bytes));
       out += text;
     } else if (spec == 'd' || spec == 'i') {
       if (!IsNumeric(v)) return Err(Status::InvalidArgument("%d format: a number is required"));
@@ -87,7 +89,8 @@ Result<TemplateValue> PercentFormat(EvalBudget& budget, const std::string& forma
     }
     LOCAI_RETURN_IF_ERROR(budget.ChargeString(out.size()));
   }
-  if (next < values.size()) return Err(Status::InvalidArgument("not all arguments converted during string formatting"));
+  if (next < values.size())
+    return Err(Status::InvalidArgument("not all arguments converted during string formatting"));
   return TemplateValue(std::move(out));
 }
 
@@ -246,7 +249,11 @@ std::vector<size_t> Utf8Offsets(std::string_view s) {
   while (i < s.size()) {
     offsets.push_back(i);
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 1;
     if (i + len > s.size()) len = 1;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
@@ -293,14 +300,16 @@ Status CheckValue(EvalBudget& budget, const TemplateValue& value, int extra, boo
 
 Result<std::string> Stringify(EvalBudget& budget, const TemplateValue& value) {
   if (value.is_string()) return value.AsString();
-  LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonString(value, budget.max_value_depth(), budget.limits().max_output_bytes));
+  LOCAI_ASSIGN_OR_RETURN(std::string text, ToPythonString(value, budget.max_value_depth(),
+                                                          budget.limits().max_output_bytes));
   LOCAI_RETURN_IF_ERROR(budget.ChargeString(text.size()));
   return text;
 }
 
 Result<TemplateArray> IterateValue(EvalBudget& budget, const TemplateValue& value) {
   switch (value.kind()) {
-    case TemplateValue::Kind::kUndefined: return TemplateArray{};
+    case TemplateValue::Kind::kUndefined:
+      return TemplateArray{};
     case TemplateValue::Kind::kArray:
       LOCAI_RETURN_IF_ERROR(budget.Charge(value.AsArray().size()));
       return value.AsArray();
@@ -329,7 +338,8 @@ Result<TemplateArray> IterateValue(EvalBudget& budget, const TemplateValue& valu
 namespace {
 Result<int> CompareAt(EvalBudget& budget, const TemplateValue& a, const TemplateValue& b,
                       int depth) {
-  if (depth > budget.max_value_depth()) return Err(Status::ResourceExhausted("value nested too deeply"));
+  if (depth > budget.max_value_depth())
+    return Err(Status::ResourceExhausted("value nested too deeply"));
   LOCAI_RETURN_IF_ERROR(budget.Charge(1));
   if (IsNumeric(a) && IsNumeric(b)) {
     if (IsIntLike(a) && IsIntLike(b)) return a.AsInt() < b.AsInt() ? -1 : a.AsInt() > b.AsInt();
@@ -437,7 +447,8 @@ Result<TemplateValue> GetSlice(EvalBudget& budget, const TemplateValue& value,
   const int64_t step = (step_v.is_undefined() || step_v.is_null()) ? 1 : step_v.AsInt();
   if (step == 0) return Err(Status::InvalidArgument("slice step cannot be zero"));
   if (!value.is_array() && !value.is_string()) {
-    if (value.is_undefined()) return Err(Status::InvalidArgument("cannot slice an undefined value"));
+    if (value.is_undefined())
+      return Err(Status::InvalidArgument("cannot slice an undefined value"));
     return Err(Status::InvalidArgument("'" + std::string(value.TypeName()) +
                                        "' object is not subscriptable"));
   }

@@ -55,27 +55,33 @@ class Parser {
 
   Status ErrorAt(const Token& t, StatusCode code, const std::string& message) const {
     std::string text = FormatPosition(t.line, t.column) + ": " + message;
-    return code == StatusCode::kUnimplemented ? Status::Unimplemented(std::move(text))
+    return code == StatusCode::kUnimplemented       ? Status::Unimplemented(std::move(text))
            : code == StatusCode::kResourceExhausted ? Status::ResourceExhausted(std::move(text))
-                                                      : Status::InvalidArgument(std::move(text));
+                                                    : Status::InvalidArgument(std::move(text));
   }
   Status SyntaxError(const Token& t, const std::string& message) const {
     return ErrorAt(t, StatusCode::kInvalidArgument, message);
   }
   static std::string Describe(const Token& t) {
     switch (t.type) {
-      case TokenType::kEnd: return "end of template";
-      case TokenType::kText: return "template text";
+      case TokenType::kEnd:
+        return "end of template";
+      case TokenType::kText:
+        return "template text";
       case TokenType::kVarEnd:
       case TokenType::kBlockEnd:
       case TokenType::kVarBegin:
-      case TokenType::kBlockBegin: return "'" + t.text + "'";
-      case TokenType::kString: return "string literal";
-      default: return "'" + t.text + "'";
+      case TokenType::kBlockBegin:
+        return "'" + t.text + "'";
+      case TokenType::kString:
+        return "string literal";
+      default:
+        return "'" + t.text + "'";
     }
   }
   Status Expect(std::string_view op) {
-    if (!IsOp(op)) return SyntaxError(Peek(), "expected '" + std::string(op) + "', got " + Describe(Peek()));
+    if (!IsOp(op))
+      return SyntaxError(Peek(), "expected '" + std::string(op) + "', got " + Describe(Peek()));
     Next();
     return Status::Ok();
   }
@@ -128,8 +134,8 @@ class Parser {
       const Token& t = Peek();
       if (t.type == TokenType::kEnd) {
         if (stops.size() == 0) return body;
-        return Err(SyntaxError(t, "unexpected end of template, expected '" +
-                                      std::string(*stops.begin()) + "'"));
+        return Err(SyntaxError(
+            t, "unexpected end of template, expected '" + std::string(*stops.begin()) + "'"));
       }
       if (t.type == TokenType::kText) {
         auto s = NewStmt(StmtKind::kText, t);
@@ -200,12 +206,12 @@ class Parser {
       return s;
     }
     static constexpr std::string_view kKnownUnsupported[] = {
-        "call", "filter", "raw", "include", "import", "from", "extends", "block", "with", "do",
-        "autoescape", "trans"};
+        "call",    "filter", "raw",  "include", "import",     "from",
+        "extends", "block",  "with", "do",      "autoescape", "trans"};
     for (std::string_view u : kKnownUnsupported) {
       if (name.text == u) {
-        return Err(ErrorAt(name, StatusCode::kUnimplemented,
-                           "unsupported tag '" + name.text + "'"));
+        return Err(
+            ErrorAt(name, StatusCode::kUnimplemented, "unsupported tag '" + name.text + "'"));
       }
     }
     (void)begin;
@@ -284,7 +290,8 @@ class Parser {
       Next();
       Next();
       const Token& attr = Peek();
-      if (attr.type != TokenType::kName) return Err(SyntaxError(attr, "expected an attribute name"));
+      if (attr.type != TokenType::kName)
+        return Err(SyntaxError(attr, "expected an attribute name"));
       if (attr.text[0] == '_') {
         return Err(SyntaxError(attr, "access to attribute '" + attr.text + "' is not allowed"));
       }
@@ -315,7 +322,8 @@ class Parser {
     LOCAI_RETURN_IF_ERROR(Expect("("));
     while (!IsOp(")")) {
       const Token& param = Next();
-      if (param.type != TokenType::kName) return Err(SyntaxError(param, "expected a parameter name"));
+      if (param.type != TokenType::kName)
+        return Err(SyntaxError(param, "expected a parameter name"));
       ExprPtr default_value;
       if (IsOp("=")) {
         Next();
@@ -439,7 +447,8 @@ class Parser {
         return left;
       }
       LOCAI_ASSIGN_OR_RETURN(ExprPtr right, ParseMath1());
-      LOCAI_ASSIGN_OR_RETURN(left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), op));
+      LOCAI_ASSIGN_OR_RETURN(left,
+                             Binary(ExprKind::kBinary, at, std::move(left), std::move(right), op));
     }
   }
 
@@ -448,7 +457,8 @@ class Parser {
     while (IsOp("+") || IsOp("-")) {
       const Token at = Next();
       LOCAI_ASSIGN_OR_RETURN(ExprPtr right, ParseConcat());
-      LOCAI_ASSIGN_OR_RETURN(left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), at.text));
+      LOCAI_ASSIGN_OR_RETURN(
+          left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), at.text));
     }
     return left;
   }
@@ -458,7 +468,8 @@ class Parser {
     while (IsOp("~")) {
       const Token at = Next();
       LOCAI_ASSIGN_OR_RETURN(ExprPtr right, ParseMath2());
-      LOCAI_ASSIGN_OR_RETURN(left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), "~"));
+      LOCAI_ASSIGN_OR_RETURN(left,
+                             Binary(ExprKind::kBinary, at, std::move(left), std::move(right), "~"));
     }
     return left;
   }
@@ -468,7 +479,8 @@ class Parser {
     while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
       const Token at = Next();
       LOCAI_ASSIGN_OR_RETURN(ExprPtr right, ParsePow());
-      LOCAI_ASSIGN_OR_RETURN(left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), at.text));
+      LOCAI_ASSIGN_OR_RETURN(
+          left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), at.text));
     }
     return left;
   }
@@ -478,7 +490,8 @@ class Parser {
     while (IsOp("**")) {
       const Token at = Next();
       LOCAI_ASSIGN_OR_RETURN(ExprPtr right, ParseUnary(true));
-      LOCAI_ASSIGN_OR_RETURN(left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), "**"));
+      LOCAI_ASSIGN_OR_RETURN(
+          left, Binary(ExprKind::kBinary, at, std::move(left), std::move(right), "**"));
     }
     return left;
   }
@@ -540,7 +553,8 @@ class Parser {
         auto e = std::make_unique<Expr>();
         e->line = t.line;
         e->column = t.column;
-        e->literal = t.type == TokenType::kInt ? TemplateValue(t.int_value) : TemplateValue(t.float_value);
+        e->literal =
+            t.type == TokenType::kInt ? TemplateValue(t.int_value) : TemplateValue(t.float_value);
         return e;
       }
       case TokenType::kOperator:
@@ -548,7 +562,8 @@ class Parser {
         if (t.text == "[") return ParseList();
         if (t.text == "{") return ParseDict();
         break;
-      default: break;
+      default:
+        break;
     }
     return Err(SyntaxError(t, "unexpected " + Describe(t)));
   }
@@ -620,13 +635,15 @@ class Parser {
           LOCAI_ASSIGN_OR_RETURN(node, Make(ExprKind::kSubscript, at, std::move(args)));
           continue;
         }
-        if (attr.type != TokenType::kName) return Err(SyntaxError(attr, "expected an attribute name"));
+        if (attr.type != TokenType::kName)
+          return Err(SyntaxError(attr, "expected an attribute name"));
         if (attr.text[0] == '_') {
           return Err(SyntaxError(attr, "access to attribute '" + attr.text + "' is not allowed"));
         }
         std::string name = attr.text;
         Next();
-        LOCAI_ASSIGN_OR_RETURN(node, Make(ExprKind::kAttribute, at, std::move(args), std::move(name)));
+        LOCAI_ASSIGN_OR_RETURN(node,
+                               Make(ExprKind::kAttribute, at, std::move(args), std::move(name)));
       } else if (IsOp("[")) {
         LOCAI_ASSIGN_OR_RETURN(node, ParseSubscript(std::move(node)));
       } else if (IsOp("(")) {
@@ -680,7 +697,8 @@ class Parser {
         if (!value) return value.error();
         e->kwargs.emplace_back(std::move(key), std::move(*value));
       } else {
-        if (!e->kwargs.empty()) return SyntaxError(Peek(), "positional argument after keyword argument");
+        if (!e->kwargs.empty())
+          return SyntaxError(Peek(), "positional argument after keyword argument");
         auto value = ParseExpression();
         if (!value) return value.error();
         e->args.push_back(std::move(*value));
@@ -730,8 +748,8 @@ class Parser {
         Next();
         e->line = name.line;
         e->column = name.column;
-        e->name = name.text == "none" || name.text == "None" ? "none"
-                  : name.text == "true" || name.text == "True" ? "true"
+        e->name = name.text == "none" || name.text == "None"     ? "none"
+                  : name.text == "true" || name.text == "True"   ? "true"
                   : name.text == "false" || name.text == "False" ? "false"
                                                                  : name.text;
         e->args.push_back(std::move(node));

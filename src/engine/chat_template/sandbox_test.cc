@@ -20,8 +20,8 @@ std::string Repeat(const std::string& s, int n) {
 Status RunTemplate(const std::string& source, const TemplateLimits& limits = {}) {
   auto tmpl = ChatTemplate::Parse(source, limits);
   if (!tmpl) return tmpl.error();
-  TemplateValue context = TemplateValue::Object({{"x", TemplateValue("value")},
-                                                 {"nums", TemplateValue::Array({TemplateValue(1)})}});
+  TemplateValue context = TemplateValue::Object(
+      {{"x", TemplateValue("value")}, {"nums", TemplateValue::Array({TemplateValue(1)})}});
   auto out = tmpl->Render(context);
   if (!out) return out.error();
   return Status::Ok();
@@ -111,9 +111,8 @@ TEST_F(SandboxTest, OutputLimit) {
 }
 
 TEST_F(SandboxTest, LoopIterationLimit) {
-  ExpectFailure(
-      "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-      StatusCode::kResourceExhausted, "loop iterations");
+  ExpectFailure("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                StatusCode::kResourceExhausted, "loop iterations");
   TemplateLimits limits;
   limits.max_loop_iterations = 10;
   ExpectFailure("{% for i in range(11) %}{% endfor %}", StatusCode::kResourceExhausted,
@@ -173,8 +172,7 @@ TEST_F(SandboxTest, NoPrivateAttributesAndNoMutation) {
 TEST_F(SandboxTest, SourceSizeLimit) {
   TemplateLimits limits;
   limits.max_source_bytes = 100;
-  ExpectFailure(std::string(101, 'a'), StatusCode::kResourceExhausted, "exceeds the limit",
-                limits);
+  ExpectFailure(std::string(101, 'a'), StatusCode::kResourceExhausted, "exceeds the limit", limits);
 }
 
 TEST_F(SandboxTest, StepLimit) {

@@ -71,16 +71,16 @@ TEST(ChatTemplateDataTest, ConversationCases) {
 // The variables every features/*.test template sees.
 TemplateValue FeatureContext() {
   auto message = [](const char* role, const char* content) {
-    return TemplateValue::Object({{"role", TemplateValue(role)}, {"content", TemplateValue(content)}});
+    return TemplateValue::Object(
+        {{"role", TemplateValue(role)}, {"content", TemplateValue(content)}});
   };
   TemplateValue city = TemplateValue::Object({{"type", TemplateValue("string")}});
   TemplateValue parameters = TemplateValue::Object(
-      {{"type", TemplateValue("object")},
-       {"properties", TemplateValue::Object({{"city", city}})}});
+      {{"type", TemplateValue("object")}, {"properties", TemplateValue::Object({{"city", city}})}});
   TemplateValue tool = TemplateValue::Object(
       {{"type", TemplateValue("function")},
-       {"function", TemplateValue::Object({{"name", TemplateValue("get_weather")},
-                                           {"parameters", parameters}})}});
+       {"function", TemplateValue::Object(
+                        {{"name", TemplateValue("get_weather")}, {"parameters", parameters}})}});
   return TemplateValue::Object({
       {"name", TemplateValue("World")},
       {"n", TemplateValue(5)},
@@ -89,8 +89,8 @@ TemplateValue FeatureContext() {
       {"flag", TemplateValue(true)},
       {"nothing", TemplateValue::Null()},
       {"nums", TemplateValue::Array({TemplateValue(3), TemplateValue(1), TemplateValue(2)})},
-      {"words", TemplateValue::Array({TemplateValue("banana"), TemplateValue("Apple"),
-                                      TemplateValue("cherry")})},
+      {"words", TemplateValue::Array(
+                    {TemplateValue("banana"), TemplateValue("Apple"), TemplateValue("cherry")})},
       {"d", TemplateValue::Object({{"b", TemplateValue(1)}, {"a", TemplateValue(2)}})},
       {"s", TemplateValue("  Hello World  ")},
       {"messages", TemplateValue::Array({message("system", "Be brief."), message("user", "Hi"),

@@ -14,7 +14,8 @@ namespace {
 TemplateValue ToolContext(const std::string& bos_token) {
   TemplateValue parameters = TemplateValue::Object(
       {{"type", TemplateValue("object")},
-       {"properties", TemplateValue::Object({{"city", TemplateValue::Object({{"type", TemplateValue("string")}})}})},
+       {"properties", TemplateValue::Object(
+                          {{"city", TemplateValue::Object({{"type", TemplateValue("string")}})}})},
        {"required", TemplateValue::Array({TemplateValue("city")})}});
   TemplateValue tool = TemplateValue::Object(
       {{"type", TemplateValue("function")},
@@ -23,10 +24,13 @@ TemplateValue ToolContext(const std::string& bos_token) {
                                            {"parameters", parameters}})}});
   TemplateValue call = TemplateValue::Object(
       {{"type", TemplateValue("function")},
-       {"function", TemplateValue::Object({{"name", TemplateValue("get_weather")},
-                                           {"arguments", TemplateValue::Object({{"city", TemplateValue("Paris")}})}})}});
+       {"function",
+        TemplateValue::Object(
+            {{"name", TemplateValue("get_weather")},
+             {"arguments", TemplateValue::Object({{"city", TemplateValue("Paris")}})}})}});
   auto message = [](const char* role, const char* content) {
-    return TemplateValue::Object({{"role", TemplateValue(role)}, {"content", TemplateValue(content)}});
+    return TemplateValue::Object(
+        {{"role", TemplateValue(role)}, {"content", TemplateValue(content)}});
   };
   TemplateValue assistant = message("assistant", "");
   assistant.Set("tool_calls", TemplateValue::Array({call}));
@@ -51,14 +55,41 @@ TEST(ToolTemplateTest, Qwen25ToolsAndToolCalls) {
   auto out = RenderFile("qwen2.5.jinja", ToolContext(""));
   ASSERT_TRUE(out) << out.error().ToString();
   EXPECT_EQ(*out,
-            "<|im_start|>system\nYou are a bot.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n<|im_start|>assistant\n");
+            "<|im_start|>system\nYou are a bot.\n\n# Tools\n\nYou may call one or more functions "
+            "to assist with the user query.\n\nYou are provided with function signatures within "
+            "<tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": "
+            "\"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": "
+            "\"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": "
+            "[\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function "
+            "name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": "
+            "<function-name>, \"arguments\": "
+            "<args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather in "
+            "Paris?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", "
+            "\"arguments\": {\"city\": "
+            "\"Paris\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": "
+            "21}\n</tool_response><|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(ToolTemplateTest, Llama31ToolsInFirstUserMessage) {
   auto out = RenderFile("llama3.1.jinja", ToolContext("<|begin_of_text|>"));
   ASSERT_TRUE(out) << out.error().ToString();
-  EXPECT_EQ(*out,
-            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nYou are a bot.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        \"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\"\n                }\n            },\n            \"required\": [\n                \"city\"\n            ]\n        }\n    }\n}\n\nWeather in Paris?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"{\\\"temp\\\": 21}\"<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+  EXPECT_EQ(
+      *out,
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: "
+      "ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nYou are a "
+      "bot.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, "
+      "please respond with a JSON for a function call with its proper arguments that best answers "
+      "the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": "
+      "dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": "
+      "\"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        "
+      "\"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": "
+      "\"object\",\n            \"properties\": {\n                \"city\": {\n                   "
+      " \"type\": \"string\"\n                }\n            },\n            \"required\": [\n     "
+      "           \"city\"\n            ]\n        }\n    }\n}\n\nWeather in "
+      "Paris?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": "
+      "\"get_weather\", \"parameters\": {\"city\": "
+      "\"Paris\"}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"{\\\"temp\\\": "
+      "21}\"<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
 TEST(ToolTemplateTest, Llama31RefusesParallelToolCalls) {

@@ -49,13 +49,27 @@ void AppendJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -75,11 +89,20 @@ Status AppendPython(const TemplateValue& v, bool repr, int depth, size_t max_byt
   if (depth <= 0) return TooDeep();
   if (out->size() > max_bytes) return TooLarge();
   switch (v.kind()) {
-    case TemplateValue::Kind::kUndefined: break;
-    case TemplateValue::Kind::kNull: out->append("None"); break;
-    case TemplateValue::Kind::kBool: out->append(v.AsBool() ? "True" : "False"); break;
-    case TemplateValue::Kind::kInt: out->append(std::to_string(v.AsInt())); break;
-    case TemplateValue::Kind::kDouble: out->append(FormatDouble(v.AsDouble())); break;
+    case TemplateValue::Kind::kUndefined:
+      break;
+    case TemplateValue::Kind::kNull:
+      out->append("None");
+      break;
+    case TemplateValue::Kind::kBool:
+      out->append(v.AsBool() ? "True" : "False");
+      break;
+    case TemplateValue::Kind::kInt:
+      out->append(std::to_string(v.AsInt()));
+      break;
+    case TemplateValue::Kind::kDouble:
+      out->append(FormatDouble(v.AsDouble()));
+      break;
     case TemplateValue::Kind::kString:
       if (repr) {
         AppendPythonStringRepr(v.AsString(), out);
@@ -133,9 +156,15 @@ Status AppendJson(const TemplateValue& v, int indent, int level, int depth, size
   switch (v.kind()) {
     case TemplateValue::Kind::kUndefined:
     case TemplateValue::Kind::kNull:
-    case TemplateValue::Kind::kCallable: out->append("null"); break;
-    case TemplateValue::Kind::kBool: out->append(v.AsBool() ? "true" : "false"); break;
-    case TemplateValue::Kind::kInt: out->append(std::to_string(v.AsInt())); break;
+    case TemplateValue::Kind::kCallable:
+      out->append("null");
+      break;
+    case TemplateValue::Kind::kBool:
+      out->append(v.AsBool() ? "true" : "false");
+      break;
+    case TemplateValue::Kind::kInt:
+      out->append(std::to_string(v.AsInt()));
+      break;
     case TemplateValue::Kind::kDouble: {
       const double d = v.AsDouble();
       if (std::isnan(d)) {
@@ -147,7 +176,9 @@ Status AppendJson(const TemplateValue& v, int indent, int level, int depth, size
       }
       break;
     }
-    case TemplateValue::Kind::kString: AppendJsonString(v.AsString(), out); break;
+    case TemplateValue::Kind::kString:
+      AppendJsonString(v.AsString(), out);
+      break;
     case TemplateValue::Kind::kArray: {
       const TemplateArray& items = v.AsArray();
       if (items.empty()) {
@@ -318,29 +349,46 @@ const void* TemplateValue::Identity() const {
 bool TemplateValue::Truthy() const {
   switch (kind_) {
     case Kind::kUndefined:
-    case Kind::kNull: return false;
-    case Kind::kBool: return AsBool();
-    case Kind::kInt: return AsInt() != 0;
-    case Kind::kDouble: return AsDouble() != 0.0;
-    case Kind::kString: return !AsString().empty();
-    case Kind::kArray: return !AsArray().empty();
-    case Kind::kObject: return AsObject().is_namespace || AsObject().size() > 0;
-    case Kind::kCallable: return true;
+    case Kind::kNull:
+      return false;
+    case Kind::kBool:
+      return AsBool();
+    case Kind::kInt:
+      return AsInt() != 0;
+    case Kind::kDouble:
+      return AsDouble() != 0.0;
+    case Kind::kString:
+      return !AsString().empty();
+    case Kind::kArray:
+      return !AsArray().empty();
+    case Kind::kObject:
+      return AsObject().is_namespace || AsObject().size() > 0;
+    case Kind::kCallable:
+      return true;
   }
   return false;
 }
 
 std::string_view TemplateValue::TypeName() const {
   switch (kind_) {
-    case Kind::kUndefined: return "undefined";
-    case Kind::kNull: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kDouble: return "float";
-    case Kind::kString: return "str";
-    case Kind::kArray: return "list";
-    case Kind::kObject: return AsObject().is_namespace ? "Namespace" : "dict";
-    case Kind::kCallable: return "function";
+    case Kind::kUndefined:
+      return "undefined";
+    case Kind::kNull:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kDouble:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kArray:
+      return "list";
+    case Kind::kObject:
+      return AsObject().is_namespace ? "Namespace" : "dict";
+    case Kind::kCallable:
+      return "function";
   }
   return "?";
 }
@@ -387,8 +435,10 @@ Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Kind::kUndefined:
-    case Kind::kNull: return true;
-    case Kind::kString: return a.AsString() == b.AsString();
+    case Kind::kNull:
+      return true;
+    case Kind::kString:
+      return a.AsString() == b.AsString();
     case Kind::kArray: {
       if (a.Identity() == b.Identity()) return true;
       const TemplateArray& x = a.AsArray();
@@ -413,8 +463,10 @@ Result<bool> ValuesEqual(const TemplateValue& a, const TemplateValue& b, int max
       }
       return true;
     }
-    case Kind::kCallable: return a.AsCallable().name == b.AsCallable().name;
-    default: return false;
+    case Kind::kCallable:
+      return a.AsCallable().name == b.AsCallable().name;
+    default:
+      return false;
   }
 }
 
