@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/anthropic/messages_request.h"
 #include "api/openai/chat_request.h"
@@ -72,9 +71,18 @@ void ForEachValue(json& value, const std::function<void(json&)>& visit) {
 }
 
 TEST(Robustness, EveryValueReplacedByEveryType) {
-  const std::vector<json> replacements = {
-      nullptr, true, 0, -1, 1.5, 1e300, "", "text", json::array(), json::array({1, "a"}),
-      json::object(), json::parse(R"({"type":"text","text":1})")};
+  const std::vector<json> replacements = {nullptr,
+                                          true,
+                                          0,
+                                          -1,
+                                          1.5,
+                                          1e300,
+                                          "",
+                                          "text",
+                                          json::array(),
+                                          json::array({1, "a"}),
+                                          json::object(),
+                                          json::parse(R"({"type":"text","text":1})")};
   std::vector<std::string> bodies = Bodies();
   ASSERT_GT(bodies.size(), 100u);
   size_t variants = 0;
@@ -108,10 +116,18 @@ TEST(Robustness, ByteMutationsAndTruncations) {
       std::string mutated = body;
       size_t position = random() % mutated.size();
       switch (round % 4) {
-        case 0: mutated.resize(position); break;
-        case 1: mutated[position] = specials[random() % specials.size()]; break;
-        case 2: mutated.insert(position, 1, specials[random() % specials.size()]); break;
-        case 3: mutated.erase(position, 1 + random() % 8); break;
+        case 0:
+          mutated.resize(position);
+          break;
+        case 1:
+          mutated[position] = specials[random() % specials.size()];
+          break;
+        case 2:
+          mutated.insert(position, 1, specials[random() % specials.size()]);
+          break;
+        case 3:
+          mutated.erase(position, 1 + random() % 8);
+          break;
       }
       ParseEverywhere(mutated);
     }

@@ -165,7 +165,7 @@ void RejectUnsupported(ObjectReader& reader) {
 }
 
 ApiResult<GenerationRequest> ParseBody(std::string_view body, AnthropicVersion version,
-                                      bool require_max_tokens) {
+                                       bool require_max_tokens) {
   ApiResult<Json> parsed = ParseJsonObject(body);
   if (!parsed) return ApiErr(std::move(parsed).error());
   ParseErrors errors(PathStyle::kAnthropic);

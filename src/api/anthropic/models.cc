@@ -36,7 +36,7 @@ std::string FormatRfc3339(int64_t unix_seconds) {
   int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
   int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
   int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  char buffer[64];
+  char buffer[160];  // room for six 64-bit fields, so the compiler can prove no truncation
   std::snprintf(buffer, sizeof(buffer), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(year), static_cast<long long>(month),
                 static_cast<long long>(day), static_cast<long long>(second_of_day / 3600),

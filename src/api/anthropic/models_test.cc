@@ -41,9 +41,9 @@ TEST(CountTokens, MaxTokensOptional) {
       R"({"model":"m","messages":[{"role":"user","content":"x"}]})", AnthropicVersion::k20230601);
   ASSERT_TRUE(request.has_value());
   EXPECT_FALSE(request->max_tokens.has_value());
-  EXPECT_FALSE(ParseCountTokensRequest(R"({"model":"m","messages":[]})",
-                                       AnthropicVersion::k20230601)
-                   .has_value());
+  EXPECT_FALSE(
+      ParseCountTokensRequest(R"({"model":"m","messages":[]})", AnthropicVersion::k20230601)
+          .has_value());
   EXPECT_EQ(SerializeCountTokens(42), R"({"input_tokens":42})");
 }
 
