@@ -86,9 +86,7 @@ test('a client hanging up mid-stream does not disturb a stream beside it', async
     model: TINY, messages: [{ role: 'user', content: 'A long answer' }], max_tokens: 400, temperature: 0, stream: true,
   }, { signal: controller.signal });
   let chunks = 0;
-  await assert.rejects((async () => {
-    for await (const _ of doomed) if (++chunks === 4) controller.abort();
-  })());
+  for await (const _ of doomed) if (++chunks === 4) controller.abort();  // ends quietly on abort
   assert.equal(chunks, 4);
   assert.deepEqual(await beside, reference);
   // The node is fine afterwards and the cancelled sequence's slot is reusable.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { NodeServer, TINY, STORIES, STORIES_GREEDY, besideStream, bystanderStream, stopChecked } from './lib/harness.mjs';
-import { rawExchange } from './lib/raw_http.mjs';
+import { onOneConnection, rawExchange } from './lib/raw_http.mjs';
 
 const KEYS = ['k-first', 'k-second'];
 const MAX_BODY = 2_000_000;
@@ -147,6 +147,14 @@ test('413 for a body of many megabytes (Content-Length and chunked)', async () =
     const a = await rawExchange(server, aHead, body);
     assert.equal(a.response?.status, 413);
     assert.equal(JSON.parse(a.response.body).error.type, 'request_too_large');
+    // On a kept-alive connection (as the SDKs' connection pools send it) the answer is the same.
+    const [first, second] = await onOneConnection(server, [
+      `GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEYS[0]}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+    ]);
+    assert.equal(first?.status, 200);
+    assert.equal(second?.status, 413, 'no 413 for an oversized body on a reused connection');
   });
 });
 
@@ -161,6 +169,12 @@ test('431 for huge headers', async () => {
     const many = Array.from({ length: 5000 }, (_, i) => `X-H${i}: ${'b'.repeat(40)}\r\n`).join('');
     const r2 = await rawExchange(server, `GET /v1/models HTTP/1.1\r\nHost: localhost\r\n${many}Connection: close\r\n\r\n`);
     assert.equal(r2.response?.status, 431);
+    const [first, second] = await onOneConnection(server, [
+      'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n',
+      `GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(200_000)}\r\n\r\n`,
+    ]);
+    assert.equal(first?.status, 200);
+    assert.equal(second?.status, 431, 'no 431 for huge headers on a reused connection');
   });
 });
 

@@ -123,3 +123,35 @@ export async function trickle(server, text, { byteDelayMs = 100, timeoutMs = 30_
     }, byteDelayMs);
   });
 }
+
+// Sends `heads` (complete request heads, bodies included if any) one after another on ONE
+// kept-alive connection, each after the previous response arrived; resolves with the parsed
+// responses (null for one that never came: the connection closed or `timeoutMs` passed).
+export async function onOneConnection(server, heads, { timeoutMs = 5_000 } = {}) {
+  const socket = await connect(server);
+  socket.on('error', () => {});
+  let received = Buffer.alloc(0);
+  let closed = false;
+  let wake = () => {};
+  socket.on('data', (d) => { received = Buffer.concat([received, d]); wake(); });
+  socket.on('close', () => { closed = true; wake(); });
+  const responses = [];
+  for (const head of heads) {
+    received = Buffer.alloc(0);
+    if (closed) { responses.push(null); continue; }
+    socket.write(head);
+    const deadline = Date.now() + timeoutMs;
+    let parsed = null;
+    for (;;) {
+      try { parsed = parseResponse(received, { final: closed }); } catch { parsed = null; }
+      if (parsed || closed || Date.now() >= deadline) break;
+      await new Promise((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.max(1, deadline - Date.now()));
+      });
+    }
+    responses.push(parsed);
+  }
+  socket.destroy();
+  return responses;
+}
