@@ -143,4 +143,38 @@ void HandleMessages(NodeContext& ctx, net::HttpRequest request,
                    });
 }
 
+void HandleCountTokens(NodeContext& ctx, net::HttpRequest request,
+                       std::shared_ptr<net::ResponseWriter> writer) {
+  auto version = api::anthropic::ParseAnthropicVersion(request.headers.entries());
+  auto parsed = version ? api::anthropic::ParseCountTokensRequest(request.body, *version)
+                        : api::ApiResult<api::GenerationRequest>(api::ApiErr(version.error()));
+  if (!parsed) {
+    SendAndLogError(ctx, request, *writer, ApiStyle::kAnthropic,
+                    ForStyle(ApiStyle::kAnthropic, parsed.error()));
+    return;
+  }
+  ctx.workers->Post([&ctx, request = std::move(request), parsed = std::move(*parsed),
+                     writer = std::move(writer)]() {
+    if (writer->closed()) return;
+    auto lease = ctx.models->Acquire(parsed.model);
+    if (!lease) {
+      SendAndLogError(ctx, request, *writer, ApiStyle::kAnthropic,
+                      AcquireError(ApiStyle::kAnthropic, lease.error(), parsed.model),
+                      parsed.model);
+      return;
+    }
+    LoadedModel& model = *lease->get();
+    auto prompt = BuildPrompt(parsed, model.chat_template(), *model.tokenizer());
+    if (!prompt) {
+      SendAndLogError(ctx, request, *writer, ApiStyle::kAnthropic,
+                      ForStyle(ApiStyle::kAnthropic, prompt.error()), parsed.model);
+      return;
+    }
+    writer->Send(JsonResponse(
+        200, api::anthropic::SerializeCountTokens(static_cast<int64_t>(prompt->size())),
+        request.request_id));
+    ctx.metrics.CountRequest(request.path, 200);
+  });
+}
+
 }  // namespace locai::node

@@ -24,6 +24,9 @@ void HandleCompletions(NodeContext& ctx, net::HttpRequest request,
                        std::shared_ptr<net::ResponseWriter> writer);
 void HandleMessages(NodeContext& ctx, net::HttpRequest request,
                     std::shared_ptr<net::ResponseWriter> writer);
+// POST /v1/messages/count_tokens (Anthropic): {"input_tokens": N} of the rendered prompt.
+void HandleCountTokens(NodeContext& ctx, net::HttpRequest request,
+                       std::shared_ptr<net::ResponseWriter> writer);
 // POST /v1/embeddings.
 void HandleEmbeddings(NodeContext& ctx, net::HttpRequest request,
                       std::shared_ptr<net::ResponseWriter> writer);

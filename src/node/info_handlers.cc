@@ -95,7 +95,10 @@ void HandleHealth(NodeContext& ctx, net::HttpRequest request,
       model["running"] = status.stats.running;
       model["queued"] = status.stats.queued;
       model["memory_bytes"] = status.memory_bytes;
-      if (status.stats.queued >= status.max_queue) overloaded = true;
+      // Overloaded: the next request would be refused (no free slot and the queue is full).
+      if (status.stats.running >= status.n_parallel && status.stats.queued >= status.max_queue) {
+        overloaded = true;
+      }
     }
     queued += status.stats.queued;
     running += status.stats.running;

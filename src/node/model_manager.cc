@@ -259,6 +259,7 @@ std::vector<ModelStatus> ModelManager::Snapshot() const {
       status.active = slot.model->active();
       status.stats = slot.model->scheduler_->Stats();
       status.max_queue = slot.model->scheduler_->options().max_queue;
+      status.n_parallel = slot.model->scheduler_->options().n_parallel;
       status.memory_bytes = slot.model->estimate().total();
     }
     out.push_back(std::move(status));

@@ -128,6 +128,7 @@ struct ModelStatus {
   int32_t active = 0;    // leases held
   engine::SchedulerStats stats;
   int32_t max_queue = 0;
+  int32_t n_parallel = 0;
   uint64_t memory_bytes = 0;  // the estimate it was admitted with
 };
 

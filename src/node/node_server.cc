@@ -82,6 +82,7 @@ Status NodeServer::Start() {
       {"POST", "/v1/chat/completions", &HandleChatCompletions, true},
       {"POST", "/v1/completions", &HandleCompletions, true},
       {"POST", "/v1/messages", &HandleMessages, true},
+      {"POST", "/v1/messages/count_tokens", &HandleCountTokens, true},
       {"POST", "/v1/embeddings", &HandleEmbeddings, true},
       {"GET", "/health", &HandleHealth, false},
       {"GET", "/metrics", &HandleMetrics, false},

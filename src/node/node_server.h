@@ -5,7 +5,7 @@
 // HttpServer with these routes:
 //   GET  /v1/models, /v1/models/{id...}      OpenAI or Anthropic shape (by anthropic-version)
 //   POST /v1/chat/completions, /v1/completions, /v1/embeddings    OpenAI
-//   POST /v1/messages                          Anthropic
+//   POST /v1/messages, /v1/messages/count_tokens   Anthropic
 //   GET  /health, /metrics
 // API keys, when configured, are required on every /v1 route (401 in the API's format); /health
 // and /metrics are open. One JSON log line per request goes to options.log (stderr by default).

@@ -263,6 +263,12 @@ TEST(NodeServerTest, AnthropicMessagesWithStopSequenceAndFullEventStream) {
   const std::string text = body["content"][0]["text"];
   EXPECT_EQ(text.find('e'), std::string::npos);
   EXPECT_GT(body["usage"]["input_tokens"].get<int64_t>(), 5);
+  auto count = node.Post("/v1/messages/count_tokens",
+                         R"({"model":"stories","system":"You tell stories.",)"
+                         R"("messages":[{"role":"user","content":"Once upon a time"}]})",
+                         AnthropicHeaders());
+  ASSERT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(Body(count)["input_tokens"], body["usage"]["input_tokens"]);
 
   std::string streaming = request;
   streaming.insert(1, R"("stream":true,)");
