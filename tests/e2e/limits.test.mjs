@@ -5,7 +5,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { NodeServer, TINY, STORIES, besideStream, bystanderStream, sleep, stopChecked } from './lib/harness.mjs';
+import { NodeServer, TINY, STORIES, besideStream, bystanderStream, scrapeMetrics, sleep, stopChecked } from './lib/harness.mjs';
 import { rawExchange, trickle } from './lib/raw_http.mjs';
 
 describe('one sequence, a queue of one', () => {
@@ -81,6 +81,7 @@ describe('one sequence, a queue of one', () => {
   });
 
   test('a client that hangs up mid-stream frees its sequence at once', async () => {
+    const before = await scrapeMetrics(server);
     const controller = new AbortController();
     const stream = await client.chat.completions.create({ ...long, stream: true }, { signal: controller.signal });
     let chunks = 0;
@@ -93,6 +94,14 @@ describe('one sequence, a queue of one', () => {
     // If the aborted generation still held the only slot, one of these two would be queued behind
     // it and the other refused (queue of one). Both must be served.
     await sleep(300);
+    const after = await scrapeMetrics(server);
+    assert.equal(after.samples.get('locai_running_sequences'), 0, 'the aborted sequence still runs');
+    const generated = after.samples.get('locai_completion_tokens_total') - before.samples.get('locai_completion_tokens_total');
+    assert.ok(generated < long.max_tokens / 2, `${generated} tokens generated for a stream cut after ${chunks} chunks`);
+    await sleep(200);
+    const later = await scrapeMetrics(server);
+    assert.equal(later.samples.get('locai_completion_tokens_total'), after.samples.get('locai_completion_tokens_total'),
+                 'tokens are still being generated for the aborted stream');
     const two = await Promise.allSettled([0, 1].map(() =>
       client.completions.create({ model: TINY, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 })));
     for (const r of two) assert.equal(r.status, 'fulfilled', `${r.reason}`);

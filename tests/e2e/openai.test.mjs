@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { NodeServer, TINY, STORIES, STORIES_GREEDY, tokenize, stopChecked } from './lib/harness.mjs';
+import { NodeServer, TINY, STORIES, STORIES_GREEDY, scrapeMetrics, tokenize, stopChecked } from './lib/harness.mjs';
 
 const CTX = 512;
 let server;
@@ -21,17 +21,29 @@ const llama3Prompt = (user) =>
   `<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n${user}<|eot_id|>` +
   '<|start_header_id|>assistant<|end_header_id|>\n\n';
 
-test('GET /health and /metrics', async () => {
+test('GET /health and /metrics (families of issue 3; token counters follow usage)', async () => {
   const health = await fetch(`${server.url}/health`);
   assert.equal(health.status, 200);
-  assert.match(await health.text(), /ready|loading/);
-  await client.completions.create({ model: STORIES, prompt: 'Once', max_tokens: 2, temperature: 0 });
+  const h = await health.json();
+  assert.equal(h.status, 'ready');
+  const before = await scrapeMetrics(server);
+  const r = await client.completions.create({ model: STORIES, prompt: 'Once upon a time there', max_tokens: 7, temperature: 0 });
   const metrics = await fetch(`${server.url}/metrics`);
-  assert.equal(metrics.status, 200);
   assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
-  const text = await metrics.text();
-  assert.match(text, /^# TYPE \S+ (counter|gauge|histogram)$/m);
-  assert.match(text, /^# HELP /m);
+  const after = await scrapeMetrics(server);
+  for (const [name, type] of [
+    ['locai_requests_total', 'counter'], ['locai_prompt_tokens_total', 'counter'],
+    ['locai_completion_tokens_total', 'counter'], ['locai_time_to_first_token_seconds', 'histogram'],
+    ['locai_inter_token_latency_seconds', 'histogram'], ['locai_queue_depth', 'gauge'],
+    ['locai_loaded_models', 'gauge'],
+  ]) assert.equal(after.types.get(name), type, name);
+  assert.ok([...after.types.keys()].some((n) => /memory_bytes$/.test(n)), 'a memory gauge');
+  assert.ok(after.samples.get('locai_requests_total{endpoint="/v1/completions",status="200"}') >= 1);
+  const delta = (name) => (after.samples.get(name) ?? 0) - (before.samples.get(name) ?? 0);
+  assert.equal(delta('locai_completion_tokens_total'), r.usage.completion_tokens);
+  assert.ok(delta('locai_prompt_tokens_total') <= r.usage.prompt_tokens);
+  assert.equal(delta('locai_time_to_first_token_seconds_count'), 1);
+  assert.ok(after.samples.get('locai_loaded_models') >= 1);
 });
 
 test('models: list and retrieve', async () => {

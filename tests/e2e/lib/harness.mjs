@@ -222,3 +222,19 @@ export async function stopChecked(server) {
                     server.stderr().slice(-3000));
   }
 }
+
+// GET /metrics parsed into {samples: Map("name{labels}" -> number), types: Map(name -> type)}.
+export async function scrapeMetrics(server) {
+  const response = await fetch(`${server.url}/metrics`);
+  if (response.status !== 200) throw new Error(`/metrics: HTTP ${response.status}`);
+  const samples = new Map();
+  const types = new Map();
+  for (const line of (await response.text()).split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) { types.set(type[1], type[2]); continue; }
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\S+?(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (m) samples.set(m[1], Number(m[2]));
+  }
+  return { samples, types };
+}
