@@ -18,12 +18,16 @@ test('`locai node models` lists the directory', () => {
   assert.match(out, new RegExp(`^${TINY}\\b`, 'm'));
 });
 
-test('--preload loads at start', async () => {
-  const server = await NodeServer.start({ args: ['--ctx', '256', '--preload', STORIES] });
+test('--preload loads at start; --log-prompts logs the prompt text', async () => {
+  const server = await NodeServer.start({ args: ['--ctx', '256', '--preload', STORIES, '--log-prompts'] });
   servers.push(server);
   const h = await health(server);
   assert.equal(h.status, 'ready');
   assert.deepEqual(loaded(h), [STORIES]);
+  const client = new OpenAI({ baseURL: server.baseURL, apiKey: 'unused', maxRetries: 0 });
+  await client.chat.completions.create({ model: STORIES, messages: [{ role: 'user', content: 'giraffe-4712' }], max_tokens: 2 });
+  await sleep(200);
+  assert.ok(server.stderr().includes('giraffe-4712'), 'the prompt is not in the logs with --log-prompts');
 });
 
 test('load on first use, unload after the keep-alive, refuse what does not fit', async () => {

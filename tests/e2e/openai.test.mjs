@@ -298,3 +298,39 @@ test('embeddings: base64 (the SDK default) and float give the same vectors', asy
   const single = await client.embeddings.create({ model: STORIES, input: 'Once upon a time', encoding_format: 'float' });
   assert.deepEqual(single.data[0].embedding, viaFloat.data[0].embedding);
 });
+
+test('unknown fields are ignored; every documented sampling field is accepted', async () => {
+  const r = await client.chat.completions.create({
+    model: STORIES, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, n: 1, temperature: 0.7, top_p: 0.9,
+    presence_penalty: 0.5, frequency_penalty: 0.5, user: 'someone', seed: 5, stop: 'zzz',
+    // Not part of the API: ignored as OpenAI ignores them.
+    some_future_field: { nested: [1, 2] }, another: 'x',
+  });
+  assert.equal(r.object, 'chat.completion');
+  const raw = await client.chat.completions.create({ model: STORIES, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 }).withResponse();
+  assert.match(raw.response.headers.get('x-request-id') ?? '', /\S/, 'x-request-id header');
+});
+
+test('binds the loopback address unless told otherwise', () => {
+  assert.equal(server.host, '127.0.0.1');
+});
+
+test('structured logs: one JSON object per line with request id, model, tokens, timings; no prompt text', async () => {
+  const secret = 'zebra-secret-4711';
+  const r = await client.chat.completions.create({ model: STORIES, messages: [{ role: 'user', content: secret }], max_tokens: 3 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const lines = server.stderr().split('\n').filter((l) => l.trim());
+  assert.ok(lines.length > 0, 'nothing logged');
+  const records = lines.map((l) => {
+    try { return JSON.parse(l); } catch { assert.fail(`not a JSON line: ${l}`); }
+    return null;
+  });
+  const mine = records.filter((x) => x.endpoint === '/v1/chat/completions' && x.completion_tokens === r.usage.completion_tokens &&
+                                     x.prompt_tokens === r.usage.prompt_tokens);
+  assert.ok(mine.length >= 1, 'no log record for the request');
+  const rec = mine.at(-1);
+  assert.match(rec.request_id, /\S/);
+  assert.equal(rec.model, STORIES);
+  assert.equal(typeof rec.total_ms, 'number');
+  assert.ok(!server.stderr().includes(secret), 'prompt text in the logs without --log-prompts');
+});
