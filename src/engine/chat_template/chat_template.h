@@ -17,7 +17,9 @@
 // Thread-safety: a parsed ChatTemplate is immutable; Render may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +29,6 @@
 #include "engine/chat_template/value.h"
 
 namespace locai::engine {
-
-namespace jinja {
-struct Stmt;
-}
 
 class ChatTemplate {
  public:
