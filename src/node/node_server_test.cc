@@ -422,6 +422,19 @@ TEST(NodeServerTest, HealthAndMetrics) {
   EXPECT_FALSE(entry.contains("prompt"));
 }
 
+TEST(NodeServerTest, LogPromptsPutsTextInTheLogOnlyWhenAsked) {
+  Node node([](NodeOptions& o) { o.log_prompts = true; });
+  ASSERT_EQ(node.Post("/v1/completions",
+                      R"({"model":"stories","prompt":"Once upon a time","max_tokens":4,)"
+                      R"("temperature":0})")
+                .status,
+            200);
+  auto requests = node.logs.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0]["prompt"], "Once upon a time");
+  EXPECT_EQ(requests[0]["output"], ", there was a");
+}
+
 // A long generation: EOS (id 2 in this vocabulary) banned, the whole context to fill.
 const char kLongStream[] =
     R"({"model":"stories","prompt":"Once upon a time","stream":true,"max_tokens":100000,)"
