@@ -85,6 +85,8 @@ test('400 invalid_request_error with param: wrong types, n=2, negative max_token
     await rejectsOpenAi(client.chat.completions.create({ model: STORIES, messages: 'hi' }), { status: 400, cls: bad, param: 'messages' });
     await rejectsOpenAi(client.chat.completions.create(chat({ stream: 'yes' })), { status: 400, cls: bad, param: 'stream' });
     await rejectsOpenAi(client.chat.completions.create(chat({ n: 2 })), { status: 400, cls: bad, param: 'n' });
+    await rejectsOpenAi(client.chat.completions.create(chat({ n: 1e9 })), { status: 400, cls: bad, param: 'n' });
+    await rejectsOpenAi(client.completions.create({ model: STORIES, prompt: ['a', 'b'] }), { status: 400, cls: bad, param: 'prompt' });
     await rejectsOpenAi(client.chat.completions.create(chat({ max_tokens: -1 })), { status: 400, cls: bad, param: 'max_tokens' });
     await rejectsOpenAi(client.completions.create({ model: STORIES, prompt: 'x', max_tokens: -5 }), { status: 400, cls: bad, param: 'max_tokens' });
     await rejectsOpenAi(client.completions.create({ model: STORIES, prompt: 7 }), { status: 400, cls: bad, param: 'prompt' });

@@ -32,7 +32,9 @@ export function conformanceDir() {
 
 // Runs `locai ARGS...` and returns its stdout.
 export function locai(args, { timeoutMs = 300_000 } = {}) {
-  return execFileSync(locaiBin(), args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  return execFileSync(locaiBin(), args, {
+    encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 // Fills `dir` with the two test models: tiny-llama3.gguf (synthesised) and stories260K.gguf
