@@ -58,9 +58,6 @@ void HandleEmbeddings(NodeContext& ctx, net::HttpRequest request,
       result.prompt_tokens += static_cast<int64_t>(ids->size());
       result.embeddings.push_back(std::move(*embedding));
     }
-    writer->Send(JsonResponse(
-        200, api::openai::SerializeEmbeddings(parsed.model, result, parsed.base64),
-        request.request_id));
     ctx.metrics.CountRequest(request.path, 200);
     ctx.metrics.CountTokens(result.prompt_tokens, 0);
     RequestLogEntry log;
@@ -73,6 +70,9 @@ void HandleEmbeddings(NodeContext& ctx, net::HttpRequest request,
                                                              start)
                        .count();
     ctx.logger.Request(log);
+    writer->Send(JsonResponse(
+        200, api::openai::SerializeEmbeddings(parsed.model, result, parsed.base64),
+        request.request_id));
   });
 }
 

@@ -170,10 +170,10 @@ void HandleCountTokens(NodeContext& ctx, net::HttpRequest request,
                       ForStyle(ApiStyle::kAnthropic, prompt.error()), parsed.model);
       return;
     }
+    ctx.metrics.CountRequest(request.path, 200);
     writer->Send(JsonResponse(
         200, api::anthropic::SerializeCountTokens(static_cast<int64_t>(prompt->size())),
         request.request_id));
-    ctx.metrics.CountRequest(request.path, 200);
   });
 }
 

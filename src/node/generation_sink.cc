@@ -143,6 +143,31 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
   }
   if (client_closed_) {
     status = 499;  // nginx's "client closed request", for logs and metrics only
+  } else if (!stream_ && error) {
+    status = error->http_status;
+  }
+  // Metrics and the log line first, so that they are complete once the client has the answer.
+  ctx_.metrics.CountRequest(log_.endpoint, status);
+  ctx_.metrics.CountTokens(summary.prompt_tokens - summary.cached_prompt_tokens,
+                           summary.completion_tokens);
+  if (summary.completion_tokens > 0) {
+    ctx_.metrics.ObserveTimeToFirstToken(summary.first_token_seconds);
+  }
+  log_.status = status;
+  log_.prompt_tokens = summary.prompt_tokens;
+  log_.completion_tokens = summary.completion_tokens;
+  log_.cached_tokens = summary.cached_prompt_tokens;
+  log_.queue_ms = summary.queue_seconds * 1000.0;
+  log_.ttft_ms = summary.first_token_seconds * 1000.0;
+  log_.total_ms = summary.total_seconds * 1000.0;
+  log_.finish_reason = summary.finish == engine::FinishReason::kCancelled
+                           ? "cancelled"
+                           : std::string(api::OpenAiFinishReason(result.finish_reason));
+  if (error) log_.error = error->message;
+  if (ctx_.options.log_prompts) log_.output = text_;
+  ctx_.logger.Request(log_);
+  if (client_closed_) {
+    // Nothing to write.
   } else if (stream_) {
     if (error) {
       switch (kind_) {
@@ -167,7 +192,6 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
     }
     writer_->End();
   } else if (error) {
-    status = error->http_status;
     writer_->Send(ErrorResponse(style_, *error, log_.request_id, ctx_.options.retry_after_seconds));
   } else {
     std::string body;
@@ -185,25 +209,6 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
     writer_->Send(JsonResponse(200, std::move(body), log_.request_id));
   }
 
-  ctx_.metrics.CountRequest(log_.endpoint, status);
-  ctx_.metrics.CountTokens(summary.prompt_tokens - summary.cached_prompt_tokens,
-                           summary.completion_tokens);
-  if (summary.completion_tokens > 0) {
-    ctx_.metrics.ObserveTimeToFirstToken(summary.first_token_seconds);
-  }
-  log_.status = status;
-  log_.prompt_tokens = summary.prompt_tokens;
-  log_.completion_tokens = summary.completion_tokens;
-  log_.cached_tokens = summary.cached_prompt_tokens;
-  log_.queue_ms = summary.queue_seconds * 1000.0;
-  log_.ttft_ms = summary.first_token_seconds * 1000.0;
-  log_.total_ms = summary.total_seconds * 1000.0;
-  log_.finish_reason = summary.finish == engine::FinishReason::kCancelled
-                           ? "cancelled"
-                           : std::string(api::OpenAiFinishReason(result.finish_reason));
-  if (error) log_.error = error->message;
-  if (ctx_.options.log_prompts) log_.output = text_;
-  ctx_.logger.Request(log_);
   lease_.Release();
 }
 

@@ -26,7 +26,6 @@ void Respond(NodeContext& ctx, const net::HttpRequest& request, net::ResponseWri
 
 void SendAndLogError(NodeContext& ctx, const net::HttpRequest& request, net::ResponseWriter& writer,
                      ApiStyle style, const api::ApiError& error, std::string_view model) {
-  writer.Send(ErrorResponse(style, error, request.request_id, ctx.options.retry_after_seconds));
   const std::string endpoint =
       request.path.rfind("/v1/models/", 0) == 0 ? "/v1/models/{id}" : request.path;
   ctx.metrics.CountRequest(endpoint, error.http_status);
@@ -37,6 +36,7 @@ void SendAndLogError(NodeContext& ctx, const net::HttpRequest& request, net::Res
   log.status = error.http_status;
   log.error = error.message;
   ctx.logger.Request(log);
+  writer.Send(ErrorResponse(style, error, request.request_id, ctx.options.retry_after_seconds));
 }
 
 void HandleListModels(NodeContext& ctx, net::HttpRequest request,
