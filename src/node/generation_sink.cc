@@ -57,7 +57,14 @@ void RequestSink::OnClientClosed() {
 }
 
 void RequestSink::WriteStreamStart() {
+  // The head goes out at once (the status is decided); the first event waits for the first
+  // token, so that a client that has it knows its request holds a sequence slot.
   writer_->StartStream(200, StreamHeaders(log_.request_id));
+}
+
+void RequestSink::WriteFirstEvents() {
+  if (first_events_written_) return;
+  first_events_written_ = true;
   switch (kind_) {
     case api::ApiKind::kOpenAiChat:
       writer_->Write(chat_stream_.Start());
@@ -115,7 +122,10 @@ void RequestSink::OnToken(const engine::TokenOutput& output) {
     }
   }
   text_ += output.text;
-  if (stream_ && !output.text.empty() && !client_closed_) WriteDelta(output.text);
+  if (stream_ && !client_closed_) {
+    WriteFirstEvents();
+    if (!output.text.empty()) WriteDelta(output.text);
+  }
 }
 
 void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
@@ -169,6 +179,7 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
   if (client_closed_) {
     // Nothing to write.
   } else if (stream_) {
+    WriteFirstEvents();
     if (error) {
       switch (kind_) {
         case api::ApiKind::kOpenAiChat: writer_->Write(chat_stream_.Error(*error)); break;

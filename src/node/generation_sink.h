@@ -41,7 +41,8 @@ class RequestSink : public engine::GenerationSink,
               int64_t prompt_tokens, RequestLogEntry log);
 
   // Queues `request` in the lease's scheduler. On success a streamed response has started (its
-  // head and first events are written). On failure nothing was written and the caller answers
+  // head is written; its first events follow with the first token, once the request holds a
+  // sequence slot). On failure nothing was written and the caller answers
   // with the error (ResourceExhausted when the queue is full).
   Status Submit(engine::GenerationRequest request);
   // The client went away: cancel the generation.
@@ -53,6 +54,7 @@ class RequestSink : public engine::GenerationSink,
  private:
   using Clock = std::chrono::steady_clock;
   void WriteStreamStart();
+  void WriteFirstEvents();  // OpenAI chat role delta; Anthropic message_start..ping
   void WriteDelta(const std::string& text);
   api::TokenLogprob MakeLogprob(const engine::TokenOutput& output) const;
 
@@ -73,6 +75,7 @@ class RequestSink : public engine::GenerationSink,
   bool submitted_ = false;        // guarded by mu_
   bool finished_ = false;         // guarded by mu_
   bool client_closed_ = false;    // guarded by mu_
+  bool first_events_written_ = false;  // guarded by mu_
   uint64_t id_ = 0;               // guarded by mu_
   std::string text_;              // guarded by mu_: everything emitted
   std::string raw_;               // guarded by mu_: the generated tokens' pieces
