@@ -95,7 +95,8 @@ constexpr uint64_t kHostileCounts[] = {uint64_t{1} << 31, uint64_t{1} << 32,
                                        std::numeric_limits<uint64_t>::max()};
 
 TEST(GgufHostileTest, ValidImageParses) {
-  auto file = ParseImage(BuildValid());
+  const Image img = BuildValid();  // Parse() keeps pointers into the bytes: they must outlive it
+  auto file = ParseImage(img);
   ASSERT_TRUE(file) << file.error().ToString();
   EXPECT_EQ((*file)->tensors().size(), 1u);
   EXPECT_EQ((*file)->FindTensor("w")->data[31], 31);
