@@ -66,6 +66,30 @@ TEST(HttpServerLimitsTest, BodyOverLimitWithContentLengthGets413) {
   EXPECT_EQ(response->status, 200);
 }
 
+// Regression: after one complete exchange on a kept-alive connection, a refused second request got
+// no response at all (the previous response's flags blocked it), only a closed connection. Raw
+// sockets here, because HttpClient's stale-connection retry would hide it.
+TEST(HttpServerLimitsTest, RefusalsOnAReusedConnectionGetTheirResponse) {
+  HttpServer server(SmallLimits(), OkRouter());
+  ASSERT_TRUE(server.Start().ok());
+  const std::string oversized_body =
+      "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n";
+  const std::string huge_headers =
+      "GET /ok HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(4000, 'h') + "\r\n\r\n";
+  for (const auto& [second, status] :
+       {std::pair{oversized_body, std::string("413")}, std::pair{huge_headers, std::string("431")}}) {
+    RawSocket raw(server.port());
+    ASSERT_TRUE(raw.Send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\n"));
+    bool eof = false;
+    std::string first = raw.ReadFor(300ms, &eof);
+    ASSERT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u) << first;
+    ASSERT_FALSE(eof);
+    ASSERT_TRUE(raw.Send(second));
+    std::string reply = raw.ReadFor(1000ms, &eof);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 " + status + " ", 0), 0u) << reply;
+  }
+}
+
 TEST(HttpServerLimitsTest, ExpectContinueIsHonouredAndRefusedWhenTooBig) {
   HttpServer server(SmallLimits(), OkRouter());
   ASSERT_TRUE(server.Start().ok());

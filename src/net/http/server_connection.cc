@@ -427,6 +427,9 @@ void Connection::SendError(int status, std::string_view message, bool close,
     abort_after_flush_ = false;
     http10_ = false;
     head_request_ = false;
+    // The previous request's response flags must not block this one (a reused connection).
+    response_started_ = false;
+    response_queued_ = false;
   }
   if (close) keep_alive_ = false;
   RenderedError rendered = shared_->Render(status, message);
