@@ -41,14 +41,17 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::RunChunks(uint32_t generation, int thread_idx) {
   while (true) {
     uint64_t claim = claim_.load(std::memory_order_acquire);
-    int64_t chunk;
+    uint64_t chunk;
     do {
+      // Everything a claim depends on is in the claim word itself: a worker still looking at an
+      // old job must not read the next job's fields (it could claim a chunk that does not exist).
       if (static_cast<uint32_t>(claim >> 32) != generation) return;
-      chunk = static_cast<int64_t>(claim & 0xffffffffu);
-      if (chunk >= job_chunks_) return;
+      chunk = claim & 0xffffu;
+      const uint64_t limit = (claim >> 16) & 0xffffu;
+      if (chunk >= limit) return;
     } while (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel));
     // The job cannot finish while this claimed chunk is outstanding, so its fields are stable.
-    const int64_t begin = chunk * job_chunk_;
+    const int64_t begin = static_cast<int64_t>(chunk) * job_chunk_;
     const int64_t end = std::min(job_n_, begin + job_chunk_);
     (*job_fn_)(begin, end, thread_idx);
     done_.fetch_add(1, std::memory_order_acq_rel);
@@ -64,7 +67,7 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
   }
   // A few chunks per thread balance uneven progress without much claiming overhead.
   const int64_t units = (n + grain - 1) / grain;
-  const int64_t chunks = std::min<int64_t>(units, int64_t{4} * num_threads_);
+  const int64_t chunks = std::min<int64_t>({units, int64_t{4} * num_threads_, 0xffff});
   const int64_t units_per_chunk = (units + chunks - 1) / chunks;
   job_fn_ = &fn;
   job_n_ = n;
@@ -72,7 +75,9 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
   job_chunks_ = (n + job_chunk_ - 1) / job_chunk_;
   done_.store(0, std::memory_order_relaxed);
   const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
-  claim_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
+  claim_.store((static_cast<uint64_t>(generation) << 32) |
+                   (static_cast<uint64_t>(job_chunks_) << 16),
+               std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
     generation_.store(generation, std::memory_order_release);

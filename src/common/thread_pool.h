@@ -52,8 +52,9 @@ class ThreadPool {
   int64_t job_n_ = 0;
   int64_t job_chunk_ = 1;     // elements per chunk
   int64_t job_chunks_ = 0;    // number of chunks
-  // (generation << 32) | next unclaimed chunk: a claim is a compare-and-swap, so a worker still
-  // looking at an old job can never claim a chunk of the next one.
+  // (generation << 32) | (chunk count << 16) | next unclaimed chunk. A claim is a compare-and-swap
+  // on this one word and reads nothing else, so a worker still looking at an old job can never
+  // claim a chunk of the next one.
   std::atomic<uint64_t> claim_{0};
   std::atomic<int64_t> done_{0};  // chunks of the current job completed
   std::atomic<uint32_t> generation_{0};

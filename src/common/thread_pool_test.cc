@@ -64,3 +64,25 @@ TEST(ThreadPoolTest, ThreadIndexIsNeverSharedConcurrently) {
 
 }  // namespace
 }  // namespace locai
+
+namespace locai {
+namespace {
+
+// Regression: a worker finishing its look at one job could read the next job's chunk count before
+// that job was published, claim a chunk that did not exist and bump the next job's completion
+// count, so the caller waited forever (seen as a node that would not stop). Jobs of alternating
+// chunk counts, back to back, give that window many chances.
+TEST(ThreadPoolTest, JobsOfDifferentSizesBackToBackNeverHang) {
+  ThreadPool pool(3);
+  std::atomic<int64_t> covered{0};
+  int64_t expected = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const int64_t n = (round % 2 == 0) ? 2 : 12;  // 2 chunks, then 12
+    expected += n;
+    pool.ParallelFor(n, [&](int64_t b, int64_t e, int) { covered += e - b; });
+  }
+  EXPECT_EQ(covered.load(), expected);
+}
+
+}  // namespace
+}  // namespace locai
