@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace locai::engine::unicode {
 
 // One decoded character. For an invalid or truncated sequence, `valid` is false, `len` is 1 and
@@ -34,8 +36,8 @@ bool IsValidUtf8(std::string_view text);
 // Replaces each byte that is not part of a well-formed character with U+FFFD.
 void ReplaceInvalidUtf8(std::string* text);
 
-// Appends the UTF-8 encoding of `cp` (must be <= 0x10FFFF) to `out`.
-void AppendUtf8(uint32_t cp, std::string* out);
+// Appends the UTF-8 encoding of `cp` (must be <= 0x10FFFF) to `out` (common/utf8.h).
+using ::locai::AppendUtf8;
 
 // The length of the longest prefix of `bytes` that does not end inside an incomplete (but so far
 // well-formed) multi-byte sequence. Bytes that can never become valid are not held back.
