@@ -16,9 +16,11 @@ using boost::system::error_code;
 namespace {
 
 // How long a closing connection waits for the client's EOF, and how much it reads meanwhile, so
-// that a client still sending a refused body gets to read the error instead of a reset.
-constexpr std::chrono::milliseconds kLinger{1000};
-constexpr size_t kMaxDrainBytes = 8 << 20;
+// that a client still sending a refused body gets to read the error instead of a reset. The byte
+// cap must exceed the bodies clients really send (SDKs upload tens of MiB before they read a
+// reply: at 8 MiB a 64 MiB upload was reset and lost its 413); the time cap bounds the cost.
+constexpr std::chrono::milliseconds kLinger{2000};
+constexpr size_t kMaxDrainBytes = size_t{256} << 20;
 
 // The ResponseWriter handed to handlers. Keeps its connection alive; every operation is checked
 // against the writer's own state under `state_->mu` (so calls from one thread return accurate
