@@ -54,8 +54,9 @@ struct FleetOptions {
   int persist_interval_seconds = 10;
   // How often the sweeper thread started by Start() runs SweepHealth() (real time).
   int sweep_interval_ms = 1000;
-  // Unix time in seconds; empty: the system clock. Tests inject a fake clock.
-  std::function<int64_t()> now;
+  // Unix time in milliseconds (as every `*_at` of the API); empty: the system clock. Tests inject
+  // a fake clock.
+  std::function<int64_t()> now_ms;
 };
 
 class FleetImpl;
