@@ -26,7 +26,8 @@ Result<DeploymentTarget> ParseDeploymentTarget(const nlohmann::json& json) {
         "{\"nodes\":[...]}"));
   }
   DeploymentTarget target;
-  const auto& [key, value] = *json.items().begin();
+  const std::string key = json.begin().key();
+  const nlohmann::json& value = json.begin().value();
   if (key == "all") {
     if (!value.is_boolean() || !value.get<bool>()) {
       return Err(Status::InvalidArgument("target.all must be true"));
