@@ -1,7 +1,8 @@
 // SHA-256 over OpenSSL's EVP interface, plus hex encoding helpers.
 //
 // Sha256 is an incremental hasher: Update() any number of times, then Finish() or FinishHex()
-// once; after Finish the object is reset and may be reused for a new message.
+// once; after Finish the object is reset and may be reused for a new message. A moved-from
+// Sha256 may only be destroyed or assigned to.
 // Thread-safety: a Sha256 object is confined to one thread at a time; the free functions are
 // thread-safe.
 #pragma once
