@@ -22,17 +22,20 @@ struct CertAndKey {
 };
 
 // A self-signed CA valid from now for valid_days (> 0): subject CN=common_name, basicConstraints
-// critical CA:TRUE, keyUsage critical keyCertSign+cRLSign, subjectKeyIdentifier, random 128-bit
-// serial.
+// critical CA:TRUE, keyUsage critical keyCertSign+cRLSign, subjectKeyIdentifier, random positive
+// 16-byte serial.
 [[nodiscard]] Result<CertAndKey> GenerateCertificateAuthority(std::string_view common_name,
                                                               int valid_days);
 
 // A server certificate for a new key, signed by `ca` with SHA-256, valid from now for valid_days:
-// subject CN=common_name; subjectAltName from subject_alt_names, where an entry that parses as an
-// IPv4 or IPv6 address (brackets allowed: "[::1]") becomes an IP SAN and any other a DNS SAN;
-// basicConstraints CA:FALSE, keyUsage digitalSignature, extendedKeyUsage serverAuth, subject and
-// authority key identifiers, random 128-bit serial. InvalidArgument when ca does not parse or its
-// key does not match its certificate, or a name is empty or holds a space or control character.
+// subject CN=common_name; subjectAltName from subject_alt_names (no extension when the list is
+// empty), where an entry that parses as an IPv4 or IPv6 address (brackets allowed: "[::1]")
+// becomes an IP SAN and any other a DNS SAN; basicConstraints CA:FALSE, keyUsage critical
+// digitalSignature, extendedKeyUsage serverAuth, subject and authority key identifiers, random
+// positive serial (16 bytes, top bit clear). InvalidArgument when ca's certificate or key does
+// not parse, the key does not match the certificate or the certificate is no CA, the common name
+// is empty, over 64 characters or holds a control character, or a DNS entry is empty or holds
+// anything but printable ASCII without spaces.
 [[nodiscard]] Result<CertAndKey> GenerateServerCertificate(
     const CertAndKey& ca, std::string_view common_name,
     const std::vector<std::string>& subject_alt_names, int valid_days);
