@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -192,6 +193,29 @@ TEST_F(PiiDetectorTest, NhsNumberStartingWithZeroIsNotAlsoAPhone) {
 TEST_F(PiiDetectorTest, RejectedCandidateDoesNotHideALaterOne) {
   EXPECT_EQ(Found("ref 12 4111 1111 1111 1111"), One("payment_card", "4111 1111 1111 1111"));
   EXPECT_EQ(Found("DOB 99/99/1999 then born 01/02/1980"), One("date_of_birth", "01/02/1980"));
+}
+
+TEST_F(PiiDetectorTest, InvalidUtf8AroundValuesKeepsOffsets) {
+  const std::string text =
+      std::string("\xff\xfe bad \xc3 NHS 943 476 5919 \x80 Dr Ann Lee \xe2\x82");
+  EXPECT_EQ(Found(text), (Found_t{{"nhs_number", "943 476 5919"}, {"person_name", "Ann Lee"}}));
+}
+
+TEST_F(PiiDetectorTest, ConcurrentDetectOnOneDetector) {
+  const std::string text = "Mrs Jane Patel, NHS 943 476 5919, jane@example.org, 07700 900123";
+  const auto expected = detector_->Detect(text);
+  ASSERT_EQ(expected.size(), 4u);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (detector_->Detect(text) != expected) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 // Adversarial inputs: RE2 is linear, and the scan resumes after bounded candidates only. These
