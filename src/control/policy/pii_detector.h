@@ -11,7 +11,8 @@
 //                 e.g. "07700 900123", "(020) 7946 0958"), international "+CC ..." numbers and US
 //                 "(415) 555-2671" / "415-555-2671" forms; 9-15 digits in all. A plain digit run
 //                 that does not start with 0 or + (a card, an NHS number, an order id) is not a
-//                 phone number.
+//                 phone number. A dashed 3-3-4 number that fails the NHS check ("943-476-5918")
+//                 is still flagged, as a North American phone number.
 //   nhs_number    10 digits as 3-3-4 (spaces, dashes or none) with a valid mod-11 check digit.
 //   ni_number     two prefix letters, six digits, suffix A-D, optional spaces ("AB 12 34 56 C");
 //                 uppercase only; prefixes never issued (D F I Q U V, O second, BG GB NK KN TN NT
@@ -25,11 +26,12 @@
 //                 every four characters; mod-97 == 1. Trailing groups are dropped while that makes
 //                 it valid.
 //   date_of_birth a date (dd/mm/yyyy, mm/dd/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyy-mm-dd, "3 March
-//                 1980", "March 3, 1980") that is a real calendar day in 1880-2099 AND has birth
-//                 context: "DOB", "D.O.B.", "date of birth", "birth date", "birthday" or "born"
-//                 (any case) within 40 bytes before or 20 bytes after it. Dates without such
-//                 context (appointments, deadlines) are not flagged: a date alone identifies
-//                 nobody.
+//                 1980", "March 3, 1980"; four-digit years only, so "3/4/80" is not flagged; day
+//                 and month are accepted in either order) that is a real calendar day in 1880-2099
+//                 AND has birth context: "DOB", "D.O.B.", "date of birth", "birth date",
+//                 "birthday" or "born" (any case) within 40 bytes before or 20 bytes after it.
+//                 Dates without such context (appointments, deadlines) are not flagged: a date
+//                 alone identifies nobody. A second date close after the context is flagged too.
 //   uk_postcode   full postcodes with the inward part ("SW1A 1AA", "M1 1AE", "GIR 0AA"), space
 //                 optional, uppercase only. Outward codes alone ("SW1A") are not flagged.
 //   person_name   one or two capitalised words (Unicode letters, ' and - inside) right after

@@ -195,6 +195,18 @@ TEST_F(PiiDetectorTest, RejectedCandidateDoesNotHideALaterOne) {
   EXPECT_EQ(Found("DOB 99/99/1999 then born 01/02/1980"), One("date_of_birth", "01/02/1980"));
 }
 
+TEST_F(PiiDetectorTest, DocumentedEdges) {
+  // A dashed 3-3-4 number that fails the NHS check reads as a North American phone number.
+  EXPECT_EQ(Found("ref 943-476-5918"), One("phone", "943-476-5918"));
+  // Two-digit years are not dates of birth.
+  EXPECT_TRUE(Found("DOB 3/4/80").empty());
+  // A second date shortly after the birth context is flagged too (over-redaction, not a leak).
+  EXPECT_EQ(Found("DOB 01/02/1980, seen 03/04/2024"),
+            (Found_t{{"date_of_birth", "01/02/1980"}, {"date_of_birth", "03/04/2024"}}));
+  // Lowercase postcodes and NI numbers are not flagged ("x86 4th" would otherwise be a postcode).
+  EXPECT_TRUE(Found("ab 12 34 56 c, ls1 4ap").empty());
+}
+
 TEST_F(PiiDetectorTest, InvalidUtf8AroundValuesKeepsOffsets) {
   const std::string text =
       std::string("\xff\xfe bad \xc3 NHS 943 476 5919 \x80 Dr Ann Lee \xe2\x82");
