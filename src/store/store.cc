@@ -7,8 +7,7 @@ bool IsValidRole(std::string_view role) {
 }
 
 bool IsValidNodeStatus(std::string_view status) {
-  return status == "online" || status == "unhealthy" || status == "offline" ||
-         status == "revoked";
+  return status == "online" || status == "unhealthy" || status == "offline" || status == "revoked";
 }
 
 }  // namespace locai::store

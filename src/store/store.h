@@ -97,7 +97,7 @@ struct Upload {
 struct Deployment {
   std::string id;
   std::string org_id;
-  std::string name;  // unique within the organisation
+  std::string name;   // unique within the organisation
   std::string model;  // "name:tag"
   std::string digest;
   std::string previous_digest;  // "" when there is none

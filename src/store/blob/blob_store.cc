@@ -61,8 +61,8 @@ Result<BlobStore::UploadClaim> BlobStore::Claim(std::string_view id) {
   LOCAI_RETURN_IF_ERROR(ValidateUploadId(id));
   std::lock_guard<std::mutex> lock(mu_);
   if (!busy_uploads_.emplace(id).second) {
-    return Err(Status::FailedPrecondition("upload " + std::string(id) +
-                                          " is busy with another request"));
+    return Err(
+        Status::FailedPrecondition("upload " + std::string(id) + " is busy with another request"));
   }
   return UploadClaim(this, std::string(id));
 }
@@ -195,9 +195,9 @@ Result<BlobInfo> BlobStore::FinishUpload(std::string_view id, std::string_view e
   const std::string actual_hex = hasher.FinishHex();
   if (actual_hex != expected_hex) {
     (void)fs_->Remove(upload_path);  // its bytes are wrong; the client starts again
-    return Err(Status::InvalidArgument(
-        "digest mismatch: upload " + std::string(id) + " has sha256:" + actual_hex +
-        ", expected " + std::string(expected_digest) + "; the upload is discarded"));
+    return Err(Status::InvalidArgument("digest mismatch: upload " + std::string(id) +
+                                       " has sha256:" + actual_hex + ", expected " +
+                                       std::string(expected_digest) + "; the upload is discarded"));
   }
   BlobInfo info{std::string(expected_digest), size, BlobDir(expected_hex) + "/" + expected_hex};
   if (fs_->FileSize(info.path).has_value()) {

@@ -1,9 +1,8 @@
 #include "store/blob/blob_store.h"
 
 #include <errno.h>
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <functional>
@@ -28,7 +27,7 @@ std::string ReadAll(const std::string& path) {
 
 // Faults to inject; all off by default.
 struct Faults {
-  int write_errno = 0;     // Append fails with this errno after writing half of the bytes
+  int write_errno = 0;      // Append fails with this errno after writing half of the bytes
   bool fail_fsync = false;  // WritableFile::Sync fails (EIO)
   bool fail_dir_sync = false;
   std::function<void()> on_append;  // runs once inside the next Append (re-entrancy tests)

@@ -39,8 +39,8 @@ class Statement;
 class Database {
  public:
   // Opens (creating if needed) the database file at `path` and configures it as above.
-  // ":memory:" gives a private in-memory database (WAL does not apply). Fails with Internal when the
-  // file cannot be opened (the message names the path).
+  // ":memory:" gives a private in-memory database (WAL does not apply). Fails with Internal when
+  // the file cannot be opened (the message names the path).
   static Result<std::unique_ptr<Database>> Open(const std::string& path);
 
   ~Database();

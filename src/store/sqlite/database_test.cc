@@ -159,7 +159,7 @@ TEST(DatabaseTest, ImmediateTransactionsSerialiseWriters) {
   auto a = OpenOrDie(dir.File("a.db"));
   auto b = OpenOrDie(dir.File("a.db"));
   ASSERT_TRUE(a->Exec("CREATE TABLE c(n INTEGER); INSERT INTO c VALUES (0)").ok());
-  constexpr int kPerThread = 20;
+  constexpr int kPerThread = 10;
   std::atomic<int> failures{0};
   auto work = [&](Database* db) {
     for (int i = 0; i < kPerThread; ++i) {
@@ -243,8 +243,8 @@ TEST(MigrateTest, NewerDatabaseIsRefused) {
 TEST(MigrateTest, FailingStepLeavesThePreviousVersion) {
   TempDir dir;
   auto db = OpenOrDie(dir.File("a.db"));
-  Status status = Migrate(*db, "demo",
-                          {"CREATE TABLE a(i)", "CREATE TABLE b(i); INSERT INTO nowhere VALUES (1)"});
+  Status status = Migrate(
+      *db, "demo", {"CREATE TABLE a(i)", "CREATE TABLE b(i); INSERT INTO nowhere VALUES (1)"});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("migrate demo to version 2"), std::string::npos)
       << status.message();

@@ -42,9 +42,9 @@ Status Migrate(Database& db, std::string_view component, const std::vector<std::
   LOCAI_RETURN_IF_ERROR(EnsureTable(db));
   const auto known = static_cast<int64_t>(steps.size());
   auto newer = [&](int64_t current) {
-    return Status::FailedPrecondition(
-        "database " + db.path() + " has schema version " + std::to_string(current) + " for '" +
-        std::string(component) + "', newer than this binary's " + std::to_string(known));
+    return Status::FailedPrecondition("database " + db.path() + " has schema version " +
+                                      std::to_string(current) + " for '" + std::string(component) +
+                                      "', newer than this binary's " + std::to_string(known));
   };
   LOCAI_ASSIGN_OR_RETURN(int64_t applied, ReadVersion(db, component));
   if (applied > known) return newer(applied);

@@ -56,8 +56,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(std::unique_ptr<Database>
 Status SqliteStore::CreateOrg(const Org& org) {
   LOCAI_RETURN_IF_ERROR(RequireNonEmpty(org.id, "organisation id"));
   LOCAI_RETURN_IF_ERROR(RequireNonEmpty(org.name, "organisation name"));
-  auto changed = RunChanges(*db_, "INSERT INTO orgs(id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4)",
-                            org.id, org.name, org.plan, org.created_at);
+  auto changed =
+      RunChanges(*db_, "INSERT INTO orgs(id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4)",
+                 org.id, org.name, org.plan, org.created_at);
   if (!changed) {
     if (changed.error().code() == StatusCode::kAlreadyExists) {
       return Status::AlreadyExists("organisation '" + org.name + "' (or id " + org.id +
@@ -78,14 +79,14 @@ Result<Org> SqliteStore::GetOrg(const std::string& id) {
 Result<Org> SqliteStore::FindOrgByName(const std::string& name) {
   LOCAI_ASSIGN_OR_RETURN(
       Statement stmt,
-      PrepareBound(*db_, "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE name = ?1", name));
+      PrepareBound(*db_, "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE name = ?1",
+                   name));
   return ReadOne(stmt, ReadOrg, "organisation '" + name + "'");
 }
 
 Result<std::vector<Org>> SqliteStore::ListOrgs() {
-  LOCAI_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db_->Prepare("SELECT " + std::string(kOrgColumns) + " FROM orgs ORDER BY name"));
+  LOCAI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT " + std::string(kOrgColumns) +
+                                                      " FROM orgs ORDER BY name"));
   return ReadAll(stmt, ReadOrg);
 }
 
@@ -101,8 +102,8 @@ Status SqliteStore::CreateApiKey(const ApiKey& key) {
   auto changed = RunChanges(*db_,
                             "INSERT INTO api_keys(id, org_id, name, role, secret_hash, created_at,"
                             " revoked_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            key.id, key.org_id, key.name, key.role, key.secret_hash,
-                            key.created_at, key.revoked_at, key.last_used_at);
+                            key.id, key.org_id, key.name, key.role, key.secret_hash, key.created_at,
+                            key.revoked_at, key.last_used_at);
   if (!changed) return MissingParentAsNotFound(changed.error(), "organisation " + key.org_id);
   return Status::Ok();
 }
@@ -116,21 +117,20 @@ Result<ApiKey> SqliteStore::GetApiKey(const std::string& id) {
 }
 
 Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(const std::string& org_id) {
-  LOCAI_ASSIGN_OR_RETURN(Statement stmt,
-                         PrepareBound(*db_,
-                                      "SELECT " + std::string(kApiKeyColumns) +
-                                          " FROM api_keys WHERE org_id = ?1 ORDER BY created_at, id",
-                                      org_id));
+  LOCAI_ASSIGN_OR_RETURN(
+      Statement stmt, PrepareBound(*db_,
+                                   "SELECT " + std::string(kApiKeyColumns) +
+                                       " FROM api_keys WHERE org_id = ?1 ORDER BY created_at, id",
+                                   org_id));
   return ReadAll(stmt, ReadApiKey);
 }
 
 Status SqliteStore::RevokeApiKey(const std::string& org_id, const std::string& id, int64_t now) {
-  LOCAI_ASSIGN_OR_RETURN(
-      int64_t changed,
-      RunChanges(*db_,
-                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3)"
-                 " WHERE id = ?1 AND org_id = ?2",
-                 id, org_id, now));
+  LOCAI_ASSIGN_OR_RETURN(int64_t changed,
+                         RunChanges(*db_,
+                                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3)"
+                                    " WHERE id = ?1 AND org_id = ?2",
+                                    id, org_id, now));
   if (changed == 0) return Status::NotFound("API key " + id + " not found");
   return Status::Ok();
 }

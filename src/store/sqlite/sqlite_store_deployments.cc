@@ -69,8 +69,7 @@ Status ValidateDeployment(const Deployment& d) {
 
 Status NameTaken(const Status& status, const Deployment& d) {
   if (status.code() == StatusCode::kAlreadyExists) {
-    return Status::AlreadyExists("deployment '" + d.name + "' (or id " + d.id +
-                                 ") already exists");
+    return Status::AlreadyExists("deployment '" + d.name + "' (or id " + d.id + ") already exists");
   }
   return MissingParentAsNotFound(status, "organisation " + d.org_id);
 }

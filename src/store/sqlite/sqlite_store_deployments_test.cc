@@ -100,7 +100,8 @@ TEST_F(StoreTest, DeploymentNodeStates) {
   state.updated_at = 20;
   ASSERT_TRUE(store_->UpsertDeploymentNodeState(state).ok());
   ASSERT_TRUE(store_->UpsertDeploymentNodeState({"d1", "n2", "sha256:x", "ready", 1, "", 30}).ok());
-  ASSERT_TRUE(store_->UpsertDeploymentNodeState({"d2", "n1", "sha256:y", "pending", 0, "", 30}).ok());
+  ASSERT_TRUE(
+      store_->UpsertDeploymentNodeState({"d2", "n1", "sha256:y", "pending", 0, "", 30}).ok());
   EXPECT_EQ(
       store_->UpsertDeploymentNodeState({"d1", "missing", "sha256:x", "ready", 1, "", 1}).code(),
       StatusCode::kNotFound);

@@ -87,33 +87,31 @@ Status SqliteStore::CreateJoinToken(const JoinToken& token) {
   LOCAI_RETURN_IF_ERROR(RequireNonEmpty(token.id, "join token id"));
   LOCAI_RETURN_IF_ERROR(RequireNonEmpty(token.secret_hash, "join token secret hash"));
   if (token.uses_left < 0) return Status::InvalidArgument("join token uses must not be negative");
-  auto changed = RunChanges(*db_,
-                            "INSERT INTO join_tokens(id, org_id, secret_hash, node_group,"
-                            " expires_at, uses_left, created_at, revoked)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            token.id, token.org_id, token.secret_hash, token.group,
-                            token.expires_at, token.uses_left, token.created_at,
-                            token.revoked ? 1 : 0);
+  auto changed =
+      RunChanges(*db_,
+                 "INSERT INTO join_tokens(id, org_id, secret_hash, node_group,"
+                 " expires_at, uses_left, created_at, revoked)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 token.id, token.org_id, token.secret_hash, token.group, token.expires_at,
+                 token.uses_left, token.created_at, token.revoked ? 1 : 0);
   if (!changed) return MissingParentAsNotFound(changed.error(), "organisation " + token.org_id);
   return Status::Ok();
 }
 
 Result<JoinToken> SqliteStore::GetJoinToken(const std::string& id) {
-  LOCAI_ASSIGN_OR_RETURN(Statement stmt,
-                         PrepareBound(*db_,
-                                      "SELECT " + std::string(kJoinTokenColumns) +
-                                          " FROM join_tokens WHERE id = ?1",
-                                      id));
+  LOCAI_ASSIGN_OR_RETURN(Statement stmt, PrepareBound(*db_,
+                                                      "SELECT " + std::string(kJoinTokenColumns) +
+                                                          " FROM join_tokens WHERE id = ?1",
+                                                      id));
   return ReadOne(stmt, ReadJoinToken, "join token " + id);
 }
 
 Result<std::vector<JoinToken>> SqliteStore::ListJoinTokens(const std::string& org_id) {
-  LOCAI_ASSIGN_OR_RETURN(Statement stmt,
-                         PrepareBound(*db_,
-                                      "SELECT " + std::string(kJoinTokenColumns) +
-                                          " FROM join_tokens WHERE org_id = ?1"
-                                          " ORDER BY created_at, id",
-                                      org_id));
+  LOCAI_ASSIGN_OR_RETURN(Statement stmt, PrepareBound(*db_,
+                                                      "SELECT " + std::string(kJoinTokenColumns) +
+                                                          " FROM join_tokens WHERE org_id = ?1"
+                                                          " ORDER BY created_at, id",
+                                                      org_id));
   return ReadAll(stmt, ReadJoinToken);
 }
 
@@ -212,8 +210,8 @@ Result<Node> SqliteStore::GetNode(const std::string& id) {
 }
 
 Result<std::vector<Node>> SqliteStore::ListNodes(const std::string& org_id) {
-  LOCAI_ASSIGN_OR_RETURN(
-      Statement stmt, PrepareBound(*db_, NodeSelect("org_id = ?1 ORDER BY name, id"), org_id));
+  LOCAI_ASSIGN_OR_RETURN(Statement stmt,
+                         PrepareBound(*db_, NodeSelect("org_id = ?1 ORDER BY name, id"), org_id));
   return ReadAll(stmt, ReadNode);
 }
 

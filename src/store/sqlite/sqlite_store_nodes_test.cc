@@ -217,8 +217,7 @@ TEST_F(StoreTest, NodeStatusAndRevocation) {
   EXPECT_EQ(node->capabilities_json, R"({"cores":8})");  // kept
   EXPECT_EQ(store_->UpdateNodeStatus("n1", "revoked", kNow, "", "").code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->UpdateNodeStatus("nope", "online", kNow, "", "").code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateNodeStatus("nope", "online", kNow, "", "").code(), StatusCode::kNotFound);
 
   EXPECT_EQ(store_->RevokeNode("other", "n1", kNow).code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->RevokeNode("org1", "n1", kNow + 30).ok());

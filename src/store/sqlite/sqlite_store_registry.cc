@@ -49,8 +49,8 @@ Result<uint64_t> HeldBytes(Database& db, const std::string& org_id) {
 
 Result<bool> Holds(Database& db, const std::string& org_id, const std::string& digest) {
   LOCAI_ASSIGN_OR_RETURN(
-      Statement stmt,
-      PrepareBound(db, "SELECT 1 FROM org_blobs WHERE org_id = ?1 AND digest = ?2", org_id, digest));
+      Statement stmt, PrepareBound(db, "SELECT 1 FROM org_blobs WHERE org_id = ?1 AND digest = ?2",
+                                   org_id, digest));
   return stmt.Step();
 }
 
@@ -79,10 +79,10 @@ Status SqliteStore::PutBlobRecord(const BlobRecord& blob, const std::string& org
   if (max_org_bytes.has_value()) {
     LOCAI_ASSIGN_OR_RETURN(uint64_t used, HeldBytes(*db_, org_id));
     if (used > *max_org_bytes || blob.size > *max_org_bytes - used) {
-      return Status::ResourceExhausted(
-          "storage limit reached: the organisation holds " + std::to_string(used) +
-          " bytes, this blob adds " + std::to_string(blob.size) + ", the plan allows " +
-          std::to_string(*max_org_bytes));
+      return Status::ResourceExhausted("storage limit reached: the organisation holds " +
+                                       std::to_string(used) + " bytes, this blob adds " +
+                                       std::to_string(blob.size) + ", the plan allows " +
+                                       std::to_string(*max_org_bytes));
     }
   }
   if (!existing) {
@@ -92,8 +92,8 @@ Status SqliteStore::PutBlobRecord(const BlobRecord& blob, const std::string& org
                    blob.digest, blob.size, blob.created_at));
     (void)changed;
   }
-  auto changed =
-      RunChanges(*db_, "INSERT INTO org_blobs(org_id, digest) VALUES (?1, ?2)", org_id, blob.digest);
+  auto changed = RunChanges(*db_, "INSERT INTO org_blobs(org_id, digest) VALUES (?1, ?2)", org_id,
+                            blob.digest);
   if (!changed) return MissingParentAsNotFound(changed.error(), "organisation " + org_id);
   return txn.Commit();
 }

@@ -15,8 +15,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/locai_store_test_XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/locai_store_test_XXXXXX";
     char* made = mkdtemp(pattern.data());
     path_ = made != nullptr ? std::string(made) : std::string();
   }
