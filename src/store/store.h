@@ -211,8 +211,8 @@ class Store {
   Result<std::vector<BlobRecord>> UnreferencedBlobs() {
     return UnreferencedBlobs(std::numeric_limits<int64_t>::max());
   }
-  // Deletes the record and every organisation's hold on it. FailedPrecondition while a tag still
-  // references it.
+  // Deletes the record and every organisation's hold on it. NotFound; FailedPrecondition while a
+  // tag or a deployment (digest or previous_digest) still references it.
   virtual Status DeleteBlobRecord(const std::string& digest) = 0;
 
   // ---- Uploads (the bytes are in blob::BlobStore) ----

@@ -227,8 +227,10 @@ Status BlobStore::Publish(const std::string& upload_path, const std::string& hex
   const std::string dir = BlobDir(hex);
   const std::string target = dir + "/" + hex;
   LOCAI_RETURN_IF_ERROR(fs_->CreateDirs(dir));
-  LOCAI_RETURN_IF_ERROR(fs_->MakeReadOnly(upload_path));
   LOCAI_RETURN_IF_ERROR(fs_->Rename(upload_path, target));
+  // Read-only after the rename, so that a failed rename leaves an upload that can be finished
+  // again. The mode is defence in depth (the bytes are verified), so a failure does not unpublish.
+  (void)fs_->MakeReadOnly(target);
   Status synced = fs_->SyncDir(dir);
   if (synced.ok()) synced = fs_->SyncDir(root_ + "/blobs/sha256");  // `dir` may be new
   if (!synced.ok()) {

@@ -30,6 +30,7 @@ struct Faults {
   int write_errno = 0;      // Append fails with this errno after writing half of the bytes
   bool fail_fsync = false;  // WritableFile::Sync fails (EIO)
   bool fail_dir_sync = false;
+  bool fail_rename = false;
   std::function<void()> on_append;  // runs once inside the next Append (re-entrancy tests)
 };
 
@@ -69,6 +70,10 @@ class FaultyFileSystem final : public PosixFileSystem {
     LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> real,
                            PosixFileSystem::OpenAppend(path, create_new));
     return std::unique_ptr<WritableFile>(new FaultyFile(std::move(real), faults_, path));
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (faults_.fail_rename) return ErrnoStatus(EIO, "rename to " + to, from);
+    return PosixFileSystem::Rename(from, to);
   }
   Status SyncDir(const std::string& path) override {
     if (faults_.fail_dir_sync) return ErrnoStatus(EIO, "fsync directory", path);
@@ -282,6 +287,21 @@ TEST_F(BlobStoreTest, DirectoryFsyncFailureTakesTheBlobBackOut) {
   EXPECT_TRUE(store_->List()->empty());
   faults_.fail_dir_sync = false;
   EXPECT_TRUE(store_->PutBytes("weights").has_value());
+}
+
+TEST_F(BlobStoreTest, FailedRenameLeavesAnUploadThatCanBeFinishedAgain) {
+  auto id = store_->BeginUpload();
+  ASSERT_TRUE(id.has_value());
+  ASSERT_TRUE(store_->AppendUpload(*id, 0, "weights").has_value());
+  faults_.fail_rename = true;
+  auto failed = store_->FinishUpload(*id, DigestOf("weights"));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message().find("rename"), std::string::npos);
+  EXPECT_FALSE(store_->Has(DigestOf("weights")));
+  faults_.fail_rename = false;
+  auto info = store_->FinishUpload(*id, DigestOf("weights"));
+  ASSERT_TRUE(info.has_value()) << info.error().ToString();
+  EXPECT_EQ(ReadAll(info->path), "weights");
 }
 
 TEST_F(BlobStoreTest, ConcurrentWorkOnOneUploadIsRefused) {

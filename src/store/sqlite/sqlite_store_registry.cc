@@ -128,6 +128,22 @@ Result<std::vector<BlobRecord>> SqliteStore::UnreferencedBlobs(int64_t created_b
 }
 
 Status SqliteStore::DeleteBlobRecord(const std::string& digest) {
+  LOCAI_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  auto existing = GetBlobRecord(digest);  // NotFound
+  if (!existing) return existing.error();
+  // Deployments name digests without a foreign key (a rollback target may be any version):
+  // check them here, in the same transaction as the delete.
+  {
+    LOCAI_ASSIGN_OR_RETURN(Statement used,
+                           PrepareBound(*db_,
+                                        "SELECT 1 FROM deployments WHERE digest = ?1"
+                                        " OR previous_digest = ?1 LIMIT 1",
+                                        digest));
+    LOCAI_ASSIGN_OR_RETURN(bool deployed, used.Step());
+    if (deployed) {
+      return Status::FailedPrecondition("blob " + digest + " is still used by a deployment");
+    }
+  }
   auto changed = RunChanges(*db_, "DELETE FROM blobs WHERE digest = ?1", digest);
   if (!changed) {
     if (changed.error().code() == StatusCode::kFailedPrecondition) {
@@ -135,8 +151,7 @@ Status SqliteStore::DeleteBlobRecord(const std::string& digest) {
     }
     return changed.error();
   }
-  if (*changed == 0) return Status::NotFound("blob " + digest + " not found");
-  return Status::Ok();
+  return txn.Commit();
 }
 
 // ---- Model tags ----

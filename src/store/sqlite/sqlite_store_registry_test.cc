@@ -145,6 +145,10 @@ TEST_F(StoreTest, UnreferencedBlobsAndDeletion) {
   EXPECT_FALSE(*store_->OrgHasBlob("org1", Digest('d')));
   EXPECT_EQ(store_->DeleteBlobRecord(Digest('d')).code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->DeleteBlobRecord(Digest('a')).code(), StatusCode::kFailedPrecondition);
+  Status deployed = store_->DeleteBlobRecord(Digest('c'));  // a deployment's previous version
+  EXPECT_EQ(deployed.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(deployed.message().find("deployment"), std::string::npos);
+  EXPECT_TRUE(store_->GetBlobRecord(Digest('c')).has_value());
   EXPECT_EQ(*store_->OrgBlobBytes("org1"), 4u);
 }
 
