@@ -9,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -25,6 +24,7 @@
 #include <optional>
 
 #include "net/http/url.h"
+#include "net/tls/tls_context.h"
 
 namespace locai::net {
 namespace asio = boost::asio;
@@ -51,35 +51,6 @@ struct PooledConnection {
   }
 };
 
-// "AB:cd:..." -> "abcd..."; empty when `text` has other characters.
-std::string NormalizeFingerprint(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == ':' || c == ' ') continue;
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::string();
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::string CertificateSha256(SSL* ssl) {
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  if (cert == nullptr) return std::string();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  int ok = X509_digest(cert, EVP_sha256(), digest, &length);
-  X509_free(cert);
-  if (ok != 1) return std::string();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
-
 bool IsValidToken(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -101,46 +72,27 @@ struct HttpClient::Impl {
   std::map<std::string, std::unique_ptr<PooledConnection>> idle;  // by "scheme://host:port"
   size_t opened = 0;
   std::unique_ptr<asio::ssl::context> tls_context;  // made on the first https request
+  std::string server_ca_pem;  // the pinned CA of the last handshake (FetchServerCaPem)
+
+  tls::ClientTrust Trust() const {
+    tls::ClientTrust trust;
+    trust.pinned_ca_sha256 = options.pinned_ca_sha256;
+    trust.ca_pem = options.ca_pem;
+    trust.pinned_cert_sha256 = options.pinned_sha256;
+    trust.ca_file = options.ca_file;
+    return trust;
+  }
 
   Status EnsureTlsContext() {
     if (tls_context) return Status::Ok();
-    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-    error_code ec;
-    if (!options.pinned_sha256.empty()) {
-      if (NormalizeFingerprint(options.pinned_sha256).size() != 64) {
-        return Status::InvalidArgument("pinned_sha256 must be 64 hex digits");
-      }
-      context->set_verify_mode(asio::ssl::verify_none, ec);  // checked after the handshake
-    } else {
-      context->set_verify_mode(asio::ssl::verify_peer, ec);
-      if (!options.ca_file.empty()) {
-        context->load_verify_file(options.ca_file, ec);
-        if (ec) {
-          return Status::InvalidArgument("cannot load CA file " + options.ca_file + ": " +
-                                         ec.message());
-        }
-      } else {
-        context->set_default_verify_paths(ec);
-      }
-    }
-    tls_context = std::move(context);
+    LOCAI_ASSIGN_OR_RETURN(tls_context, tls::MakeClientContext(Trust()));
     return Status::Ok();
   }
 
   Status Handshake(PooledConnection& connection, const Url& url) {
     TlsStream& tls = *connection.tls;
-    error_code ec;
-    asio::ip::make_address(url.host, ec);
-    bool is_ip = !ec;
-    if (!is_ip && SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str()) != 1) {
-      return Status::Internal("cannot set TLS server name");
-    }
-    if (options.pinned_sha256.empty()) {
-      tls.set_verify_callback(asio::ssl::host_name_verification(url.host), ec);
-    }
+    tls::ClientTrust trust = Trust();
+    LOCAI_RETURN_IF_ERROR(tls::PrepareClientHandshake(tls.native_handle(), url.host, trust));
     bool done = false;
     error_code result;
     connection.lowest().expires_after(options.connect_timeout);
@@ -151,19 +103,15 @@ struct HttpClient::Impl {
     RunUntil(done);
     if (result) {
       if (IsTimeout(result)) return Status::DeadlineExceeded("TLS handshake timed out");
-      std::string why = result.message();
-      long verify = SSL_get_verify_result(tls.native_handle());
-      if (verify != X509_V_OK)
-        why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
-      return Status::Unavailable("TLS handshake with " + url.Authority() + " failed: " + why);
+      return Status::Unavailable("TLS handshake with " + url.Authority() + " failed: " +
+                                 tls::DescribeHandshakeFailure(tls.native_handle(),
+                                                               result.message()));
     }
-    if (!options.pinned_sha256.empty()) {
-      std::string actual = CertificateSha256(tls.native_handle());
-      if (actual != NormalizeFingerprint(options.pinned_sha256)) {
-        return Status::Unavailable("TLS certificate of " + url.Authority() +
-                                   " does not match the pinned fingerprint (got sha256 " + actual +
-                                   ")");
-      }
+    Status verified = tls::VerifyAfterHandshake(tls.native_handle(), url.host, trust,
+                                                &server_ca_pem);
+    if (!verified.ok()) {
+      return Status::Unavailable("TLS server " + url.Authority() + ": " +
+                                 std::string(verified.message()));
     }
     return Status::Ok();
   }
@@ -363,6 +311,24 @@ Result<ClientResponse> HttpClient::Fetch(const ClientRequest& request) {
 Result<ClientResponse> HttpClient::Stream(const ClientRequest& request,
                                           const BodyChunkCallback& on_chunk) {
   return impl_->Do(request, &on_chunk);
+}
+
+Result<std::string> FetchServerCaPem(const std::string& url, std::string_view pinned_ca_sha256,
+                                     egress::Connector& connector,
+                                     std::chrono::milliseconds timeout) {
+  LOCAI_ASSIGN_OR_RETURN(Url parsed, ParseUrl(url));
+  if (parsed.scheme != "https") return Err(Status::InvalidArgument("not an https URL: " + url));
+  if (pinned_ca_sha256.empty()) return Err(Status::InvalidArgument("pinned_ca_sha256 is empty"));
+  HttpClientOptions options;
+  options.connect_timeout = timeout;
+  options.pinned_ca_sha256 = std::string(pinned_ca_sha256);
+  options.purpose = "fetch-ca";
+  HttpClient::Impl impl(connector, options);
+  LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<PooledConnection> connection,
+                         impl.Open(parsed, options.purpose));
+  connection->Close();
+  if (impl.server_ca_pem.empty()) return Err(Status::Internal("no CA certificate recorded"));
+  return impl.server_ca_pem;
 }
 
 void HttpClient::CloseIdleConnections() { impl_->idle.clear(); }

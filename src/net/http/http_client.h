@@ -5,11 +5,14 @@
 // host:port; a request on a reused connection that the server had meanwhile closed is retried once
 // on a fresh connection. Timeouts: connect_timeout for the TCP connect, write_timeout for sending
 // the request, read_timeout for each wait on response bytes (so a stream may last long as long
-// as bytes keep coming). https:// uses OpenSSL (TLS 1.2+) and verifies the server: against the CA
-// bundle `ca_file` (or the system's CAs when empty) with host name / IP checking, or, when
-// `pinned_sha256` is set, by the SHA-256 fingerprint of the server's leaf certificate alone (for a
-// control plane with a self-signed certificate). A failed verification is Unavailable and the
-// message says why.
+// as bytes keep coming). https:// uses OpenSSL (TLS 1.2+) and verifies the server, by the first
+// of these that is set: `pinned_ca_sha256` (the server's chain must contain the CA with this
+// SHA-256 fingerprint and the leaf must verify against it, host name / IP checked against the
+// SANs: the control plane's own CA), `ca_pem` (in-memory CA certificates, host checked),
+// `pinned_sha256` (the leaf certificate's own fingerprint alone), else the CA bundle `ca_file` or
+// the system's CAs with host checking. A failed verification is Unavailable and the message says
+// why ("server certificate is not signed by the pinned CA (expected sha256 ..., server offered
+// ...)").
 // Errors: PermissionDenied (egress denied), NotFound (DNS), Unavailable (connect/IO failure),
 // DeadlineExceeded (a timeout), ResourceExhausted (response over a limit), Cancelled (the stream
 // callback returned false), InvalidArgument (bad URL or method), DataLoss (malformed response).
@@ -41,6 +44,8 @@ struct HttpClientOptions {
   std::string user_agent = "locai";
   std::string ca_file;        // PEM CA bundle for https; empty: the system's default CAs
   std::string pinned_sha256;  // hex SHA-256 of the server certificate (DER); colons allowed
+  std::string pinned_ca_sha256;  // hex SHA-256 of the CA certificate (DER) in the server's chain
+  std::string ca_pem;            // PEM CA certificates to trust (in memory)
 };
 
 struct ClientRequest {
@@ -60,6 +65,14 @@ struct ClientResponse {
 // Receives each piece of a streamed body; returning false stops the transfer (Cancelled).
 using BodyChunkCallback = std::function<bool(std::string_view chunk)>;
 
+// Connects to the https `url` (egress-checked like any request), checks that its chain holds the
+// CA with fingerprint `pinned_ca_sha256` and that the server's certificate verifies against it,
+// and returns that CA certificate as PEM (for a node to store after first contact). Unavailable
+// when the pin does not match, InvalidArgument for a non-https URL or a malformed pin.
+Result<std::string> FetchServerCaPem(const std::string& url, std::string_view pinned_ca_sha256,
+                                     egress::Connector& connector,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 class HttpClient {
  public:
   HttpClient(egress::Connector& connector, HttpClientOptions options = {});
@@ -76,6 +89,10 @@ class HttpClient {
   size_t connections_opened() const;
 
  private:
+  friend Result<std::string> FetchServerCaPem(const std::string& url,
+                                              std::string_view pinned_ca_sha256,
+                                              egress::Connector& connector,
+                                              std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

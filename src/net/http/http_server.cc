@@ -11,6 +11,7 @@
 
 #include "net/http/server_connection.h"
 #include "net/http/wire_format.h"
+#include "net/tls/tls_context.h"
 
 namespace locai::net {
 namespace asio = boost::asio;
@@ -27,7 +28,6 @@ struct HttpServer::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
-  std::atomic<uint64_t> next_connection_id{1};
   bool started = false;
   bool stopped = false;
 
@@ -67,6 +67,11 @@ Status HttpServer::Start() {
   asio::ip::address address = asio::ip::make_address(options.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + options.host + "'");
 
+  if (options.tls) {
+    LOCAI_ASSIGN_OR_RETURN(impl.shared->tls_context,
+                           tls::MakeServerContext(options.tls->cert_pem, options.tls->key_pem,
+                                                  options.tls->chain_pem));
+  }
   impl.ioc = std::make_shared<asio::io_context>(options.io_threads);
   impl.acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(*impl.ioc));
   tcp::endpoint endpoint(address, options.port);
@@ -116,12 +121,9 @@ void HttpServer::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (full) {
     Refuse(std::move(socket));
   } else {
-    uint64_t id = next_connection_id.fetch_add(1);
+    uint64_t id = shared->next_endpoint_id.fetch_add(1);
     auto connection = std::make_shared<Connection>(shared, ioc, std::move(socket), id);
-    {
-      std::lock_guard<std::mutex> lock(shared->registry_mu);
-      shared->registry.emplace(id, connection);
-    }
+    shared->Register(id, connection);
     connection->Start();
   }
   Accept();
@@ -130,6 +132,12 @@ void HttpServer::Impl::OnAccept(error_code ec, tcp::socket socket) {
 void HttpServer::Impl::Refuse(tcp::socket socket) {
   shared->Log("refusing connection: " + std::to_string(shared->options.max_connections) +
               " connections open");
+  if (shared->tls_context) {
+    // A TLS client could not read a plaintext 503; a TLS handshake just to refuse costs too much.
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   RenderedError rendered = shared->Render(503, "too many connections, try again later");
   HttpHeaders headers;
   headers.Set("Content-Type", rendered.content_type);
@@ -161,25 +169,24 @@ void HttpServer::Stop() {
     impl.accept_retry_timer->cancel();
   });
 
+  // Connections and WebSocket sessions alike.
   auto for_each_connection = [&](auto fn) {
-    std::vector<std::shared_ptr<Connection>> connections;
+    std::vector<std::shared_ptr<internal::ServerEndpoint>> endpoints;
     {
       std::lock_guard<std::mutex> lock(shared->registry_mu);
       for (auto& [id, weak] : shared->registry) {
-        if (auto connection = weak.lock()) connections.push_back(std::move(connection));
+        if (auto endpoint = weak.lock()) endpoints.push_back(std::move(endpoint));
       }
     }
-    for (auto& connection : connections) {
-      connection->Post([connection, fn] { fn(*connection); });
-    }
+    for (auto& endpoint : endpoints) fn(*endpoint);
   };
-  for_each_connection([](Connection& c) { c.StopIfIdle(); });
+  for_each_connection([](internal::ServerEndpoint& e) { e.PostStopIfIdle(); });
   {
     std::unique_lock<std::mutex> lock(shared->registry_mu);
     shared->registry_cv.wait_for(lock, shared->options.shutdown_grace,
                                  [&] { return shared->registry.empty(); });
   }
-  for_each_connection([](Connection& c) { c.Abort("server stopped"); });
+  for_each_connection([](internal::ServerEndpoint& e) { e.PostAbort(); });
   {
     std::unique_lock<std::mutex> lock(shared->registry_mu);
     shared->registry_cv.wait_for(lock, std::chrono::seconds(5),

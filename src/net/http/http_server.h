@@ -7,6 +7,11 @@
 // which answers through a ResponseWriter, possibly later from another thread. Errors the server
 // produces itself are rendered by the ErrorRenderer. Each limit closes or refuses only the
 // offending connection; the others carry on.
+//
+// With `tls` set the server speaks HTTPS only (TLS 1.2+): the handshake must finish within
+// header_timeout of the connection, and a client that sends plain HTTP or garbage is dropped
+// without an answer; everything after the handshake behaves as over plain TCP. WebSocket routes
+// (Router::AddWebSocket) work over both; see net/websocket/websocket_session.h.
 // Thread-safety: Start() and Stop() from one owner thread (never from an io thread or a handler);
 // port() from any thread after Start().
 #pragma once
@@ -16,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +32,13 @@
 namespace locai::net {
 
 struct HttpServerOptions {
+  struct TlsOptions {
+    std::string cert_pem;   // the server's (leaf) certificate
+    std::string key_pem;    // its private key (PEM, unencrypted)
+    std::string chain_pem;  // certificates sent after the leaf (the CA), may be empty
+  };
+  std::optional<TlsOptions> tls;  // set: HTTPS only
+
   std::string host = "127.0.0.1";  // address to bind (an IP literal, e.g. "0.0.0.0", "::1")
   uint16_t port = 0;               // 0 picks a free port; see HttpServer::port()
   int io_threads = 2;
@@ -51,6 +64,7 @@ struct HttpServerOptions {
   // Receives one line per notable event (handler exception, refused connection). Empty: stderr.
   std::function<void(std::string_view line)> log;
   std::string server_name = "locai";  // the Server header
+  WebSocketServerOptions websocket;   // for sessions of WebSocket routes
 };
 
 class HttpServer {
@@ -61,7 +75,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the io threads. InvalidArgument for a bad host or option,
+  // Binds, listens and starts the io threads. InvalidArgument for a bad host or option (or a TLS
+  // certificate or key that does not load or match),
   // Unavailable when the address cannot be bound, FailedPrecondition when already started.
   Status Start();
   // The bound port (useful with port 0); 0 before Start().

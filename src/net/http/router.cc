@@ -21,8 +21,18 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 }  // namespace
 
 Status Router::Add(std::string method, std::string_view pattern, Handler handler) {
-  if (method.empty()) return Status::InvalidArgument("route method is empty");
   if (!handler) return Status::InvalidArgument("route handler is empty");
+  return AddRoute(std::move(method), pattern, std::move(handler), nullptr);
+}
+
+Status Router::AddWebSocket(std::string_view pattern, WebSocketHandler handler) {
+  if (!handler) return Status::InvalidArgument("route handler is empty");
+  return AddRoute("GET", pattern, nullptr, std::move(handler));
+}
+
+Status Router::AddRoute(std::string method, std::string_view pattern, Handler handler,
+                        WebSocketHandler websocket) {
+  if (method.empty()) return Status::InvalidArgument("route method is empty");
   if (pattern.empty() || pattern[0] != '/') {
     return Status::InvalidArgument("route pattern must start with '/': " + std::string(pattern));
   }
@@ -57,6 +67,7 @@ Status Router::Add(std::string method, std::string_view pattern, Handler handler
     route.segments.push_back(std::move(segment));
   }
   route.handler = std::move(handler);
+  route.websocket = std::move(websocket);
   routes_.push_back(std::move(route));
   return Status::Ok();
 }
@@ -102,7 +113,11 @@ Router::Match Router::Find(std::string_view method, std::string_view raw_path) c
     if (!MatchPath(route, parts, &params)) continue;
     if (route.method == method) {
       match.kind = MatchKind::kFound;
-      match.handler = &route.handler;
+      if (route.websocket) {
+        match.websocket = &route.websocket;
+      } else {
+        match.handler = &route.handler;
+      }
       match.path_params = std::move(params);
       match.allowed_methods.clear();
       return match;

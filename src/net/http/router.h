@@ -6,7 +6,8 @@
 // "/v1/models/org/model"). Routes are tried in the order they were added; the first whose pattern
 // and method match wins, so add specific routes before general ones. A path that matches some
 // pattern under other methods gives kMethodNotAllowed with the allowed methods (for 405 + Allow),
-// otherwise kNotFound (404).
+// otherwise kNotFound (404). AddWebSocket() adds a GET route whose match carries a
+// WebSocketHandler instead of a Handler (see net/websocket/websocket_session.h).
 // Thread-safety: Add() before the server starts; Find() is const and safe from any thread.
 #pragma once
 
@@ -20,6 +21,7 @@
 #include "common/status.h"
 #include "net/http/http_message.h"
 #include "net/http/response_writer.h"
+#include "net/websocket/websocket_session.h"
 
 namespace locai::net {
 
@@ -32,7 +34,8 @@ class Router {
   enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };
   struct Match {
     MatchKind kind = MatchKind::kNotFound;
-    const Handler* handler = nullptr;                // set when kFound; owned by the Router
+    const Handler* handler = nullptr;                // set when kFound for an HTTP route
+    const WebSocketHandler* websocket = nullptr;     // set when kFound for a WebSocket route
     std::map<std::string, std::string> path_params;  // set when kFound
     std::vector<std::string> allowed_methods;        // set when kMethodNotAllowed
   };
@@ -41,6 +44,8 @@ class Router {
   // a parameter is malformed ("{", "{}", "{a}b"), a "{x...}" is not the last segment, or the
   // handler is empty.
   Status Add(std::string method, std::string_view pattern, Handler handler);
+  // Adds a WebSocket route for GET `pattern` (same pattern rules and errors as Add()).
+  Status AddWebSocket(std::string_view pattern, WebSocketHandler handler);
 
   // Matches `raw_path` (the target's path, not yet percent-decoded, without the query).
   Match Find(std::string_view method, std::string_view raw_path) const;
@@ -57,7 +62,10 @@ class Router {
     std::string method;
     std::vector<Segment> segments;
     Handler handler;
+    WebSocketHandler websocket;
   };
+  Status AddRoute(std::string method, std::string_view pattern, Handler handler,
+                  WebSocketHandler websocket);
   static bool MatchPath(const Route& route, const std::vector<std::string_view>& parts,
                         std::map<std::string, std::string>* params);
 

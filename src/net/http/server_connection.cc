@@ -3,11 +3,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <cstdio>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <cstring>
 #include <exception>
 
+#include "net/http/server_writer.h"
 #include "net/http/wire_format.h"
+#include "net/websocket/server_session.h"
 
 namespace locai::net::internal {
 namespace http = boost::beast::http;
@@ -22,129 +24,27 @@ namespace {
 constexpr std::chrono::milliseconds kLinger{2000};
 constexpr size_t kMaxDrainBytes = size_t{256} << 20;
 
-// The ResponseWriter handed to handlers. Keeps its connection alive; every operation is checked
-// against the writer's own state under `state_->mu` (so calls from one thread return accurate
-// results) and then posted to the connection's strand in call order.
-class WriterImpl final : public ResponseWriter {
- public:
-  WriterImpl(std::shared_ptr<Connection> connection, std::shared_ptr<ResponseState> state,
-             uint64_t seq)
-      : connection_(std::move(connection)), state_(std::move(state)), seq_(seq) {}
-
-  ~WriterImpl() override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->complete || state_->closed.load()) return;
-    connection_->Post([c = connection_, seq = seq_, started = started_] {
-      c->WriterDropped(seq, started, false);
-    });
-  }
-
-  bool Send(HttpResponse response) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (started_ || state_->complete || state_->closed.load()) return false;
-    started_ = true;
-    state_->complete = true;
-    connection_->Post([c = connection_, seq = seq_, r = std::move(response)]() mutable {
-      c->SendWhole(seq, std::move(r));
-    });
-    return true;
-  }
-
-  bool StartStream(int status, HttpHeaders headers) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (started_ || state_->complete || state_->closed.load()) return false;
-    started_ = true;
-    connection_->Post([c = connection_, seq = seq_, status, h = std::move(headers)]() mutable {
-      c->SendStreamHead(seq, status, std::move(h));
-    });
-    return true;
-  }
-
-  bool Write(std::string chunk) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (!started_ || state_->complete || state_->closed.load()) return false;
-    if (chunk.empty()) return true;
-    connection_->Post([c = connection_, seq = seq_, d = std::move(chunk)]() mutable {
-      c->SendChunk(seq, std::move(d));
-    });
-    return true;
-  }
-
-  bool End() override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (!started_ || state_->complete || state_->closed.load()) return false;
-    state_->complete = true;
-    connection_->Post([c = connection_, seq = seq_] { c->SendStreamEnd(seq); });
-    return true;
-  }
-
-  bool closed() const override { return state_->closed.load(); }
-
-  void OnClose(std::function<void()> callback) override {
-    {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      if (!state_->closed.load()) {
-        if (!state_->complete) state_->on_close.push_back(std::move(callback));
-        return;
-      }
-    }
-    callback();
-  }
-
-  size_t queued_bytes() const override { return connection_->queued_bytes(); }
-
-  // After a handler exception: lets the connection answer 500 (or abort a started stream).
-  void MarkFailed(std::string_view what) {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->complete || state_->closed.load()) return;
-    state_->complete = true;
-    connection_->Post(
-        [c = connection_, seq = seq_, w = std::string(what)] { c->HandlerFailed(seq, w); });
-  }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  std::shared_ptr<ResponseState> state_;
-  const uint64_t seq_;
-  bool started_ = false;  // guarded by state_->mu
-};
-
-std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& endpoint) {
-  const boost::asio::ip::address address = endpoint.address();
-  std::string host = address.to_string();
-  if (address.is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(endpoint.port());
-}
-
 }  // namespace
-
-void ServerShared::Log(std::string_view line) const {
-  if (options.log) {
-    options.log(line);
-  } else {
-    std::fprintf(stderr, "[net] %.*s\n", static_cast<int>(line.size()), line.data());
-  }
-}
-
-RenderedError ServerShared::Render(int status, std::string_view message) const {
-  if (options.error_renderer) return options.error_renderer(status, message);
-  return DefaultErrorRenderer(status, message);
-}
 
 Connection::Connection(std::shared_ptr<ServerShared> shared,
                        std::shared_ptr<boost::asio::io_context> ioc, tcp::socket socket,
                        uint64_t id)
     : shared_(std::move(shared)),
       ioc_(std::move(ioc)),
-      socket_(std::move(socket)),
-      read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()),
+      executor_(socket.get_executor()),
+      read_timer_(executor_),
+      write_timer_(executor_),
       id_(id),
       buffer_(shared_->options.max_header_bytes + 16 * 1024) {
   error_code ec;
-  tcp::endpoint remote = socket_.remote_endpoint(ec);
+  tcp::endpoint remote = socket.remote_endpoint(ec);
   remote_address_ = ec ? std::string("unknown") : FormatEndpoint(remote);
-  socket_.set_option(tcp::no_delay(true), ec);
+  socket.set_option(tcp::no_delay(true), ec);
+  if (shared_->tls_context) {
+    tls_ = std::make_unique<TlsStream>(std::move(socket), *shared_->tls_context);
+  } else {
+    plain_.emplace(std::move(socket));
+  }
 }
 
 Connection::~Connection() { Unregister(); }
@@ -152,18 +52,41 @@ Connection::~Connection() { Unregister(); }
 void Connection::Unregister() {
   if (!registered_) return;
   registered_ = false;
-  {
-    std::lock_guard<std::mutex> lock(shared_->registry_mu);
-    shared_->registry.erase(id_);
-  }
-  shared_->registry_cv.notify_all();
+  shared_->Unregister(id_);
 }
 
 void Connection::Start() {
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->ArmReadTimer(self->shared_->options.idle_timeout);
-    self->ReadSome();
+  boost::asio::post(executor_, [self = shared_from_this()] {
+    if (!self->tls_) {
+      self->ArmReadTimer(self->shared_->options.idle_timeout);
+      self->ReadSome();
+      return;
+    }
+    // Plain HTTP or garbage fails the handshake and the connection is dropped without an answer.
+    self->handshaking_ = true;
+    self->ArmReadTimer(self->shared_->options.header_timeout);
+    self->tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                                [self](error_code ec) { self->OnHandshake(ec); });
   });
+}
+
+void Connection::OnHandshake(error_code ec) {
+  handshaking_ = false;
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    Abort("TLS handshake failed");
+    return;
+  }
+  ArmReadTimer(shared_->options.idle_timeout);
+  ReadSome();
+}
+
+void Connection::PostStopIfIdle() {
+  Post([self = shared_from_this()] { self->StopIfIdle(); });
+}
+
+void Connection::PostAbort() {
+  Post([self = shared_from_this()] { self->Abort("server stopped"); });
 }
 
 void Connection::StopIfIdle() {
@@ -180,8 +103,10 @@ void Connection::Abort(std::string_view /*reason*/) {
   error_code ec;
   read_timer_.cancel();
   write_timer_.cancel();
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (plain_ || tls_) {
+    lowest().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close(ec);
+  }
   write_queue_.clear();
   queued_bytes_.store(0);
   MarkResponseClosed();
@@ -234,9 +159,11 @@ void Connection::ReadSome() {
     return;
   }
   read_some_pending_ = true;
-  socket_.async_read_some(
-      boost::asio::buffer(read_some_buf_),
-      [self = shared_from_this()](error_code ec, size_t n) { self->OnReadSome(ec, n); });
+  WithStream([&](auto& stream) {
+    stream.async_read_some(
+        boost::asio::buffer(read_some_buf_),
+        [self = shared_from_this()](error_code ec, size_t n) { self->OnReadSome(ec, n); });
+  });
 }
 
 void Connection::OnReadSome(error_code ec, size_t n) {
@@ -287,9 +214,11 @@ void Connection::BeginHeader() {
   parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
   parser_->body_limit(shared_->options.max_body_bytes);
   ArmReadTimer(shared_->options.header_timeout);
-  http::async_read_header(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  WithStream([&](auto& stream) {
+    http::async_read_header(
+        stream, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  });
 }
 
 void Connection::OnHeader(error_code ec) {
@@ -318,8 +247,10 @@ void Connection::OnHeader(error_code ec) {
     return;
   }
   ArmReadTimer(shared_->options.body_timeout);
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](error_code ec2, size_t) { self->OnBody(ec2); });
+  WithStream([&](auto& stream) {
+    http::async_read(stream, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec2, size_t) { self->OnBody(ec2); });
+  });
 }
 
 void Connection::OnBody(error_code ec) {
@@ -376,9 +307,6 @@ void Connection::Dispatch() {
   keep_alive_ = message.keep_alive() && !shared_->stopping.load();
   head_request_ = request.method == "HEAD";
 
-  response_state_ = std::make_shared<ResponseState>();
-  ReadSome();  // watch for a disconnect while the handler works
-
   if (!ParseTarget(request.target, &request.path, &request.query)) {
     SendError(400, "malformed request target", /*close=*/false);
     return;
@@ -401,6 +329,12 @@ void Connection::Dispatch() {
     return;
   }
   request.path_params = std::move(match.path_params);
+  if (match.websocket != nullptr) {
+    Upgrade(*match.websocket, request, std::move(message));
+    return;
+  }
+  response_state_ = std::make_shared<ResponseState>();
+  ReadSome();  // watch for a disconnect while the handler works
   auto writer = std::make_shared<WriterImpl>(shared_from_this(), response_state_, seq_);
   std::string failure;
   try {
@@ -414,6 +348,53 @@ void Connection::Dispatch() {
     shared_->Log("handler threw (bug): " + failure);
     writer->MarkFailed(failure);
   }
+}
+
+void Connection::Upgrade(const WebSocketHandler& handler, const HttpRequest& request,
+                         http::request<http::string_body> message) {
+  if (!boost::beast::websocket::is_upgrade(message)) {
+    HttpHeaders upgrade;
+    upgrade.Set("Upgrade", "websocket");
+    SendError(426, "this endpoint needs a WebSocket upgrade", /*close=*/true, &upgrade);
+    return;
+  }
+  if (buffer_.size() > 0 || writing_) {
+    SendError(400, "bytes sent after the upgrade request before its answer", /*close=*/true);
+    return;
+  }
+  WebSocketUpgrade decision;
+  std::string failure;
+  try {
+    decision = handler(request);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    shared_->Log("WebSocket handler threw (bug): " + failure);
+    SendError(500, "internal error while handling the request", /*close=*/true);
+    return;
+  }
+  if (decision.refusal) {
+    keep_alive_ = false;
+    SendWhole(seq_, std::move(*decision.refusal));
+    return;
+  }
+  // Hand the stream over; from here the connection only winds down.
+  phase_ = Phase::kClosed;
+  read_timer_.cancel();
+  write_timer_.cancel();
+  if (tls_) {
+    StartWebSocketSession(shared_, ioc_, std::move(tls_), remote_address_, std::move(message),
+                          std::move(decision.callbacks));
+  } else {
+    tcp::socket socket = std::move(*plain_);
+    plain_.reset();
+    StartWebSocketSession(shared_, ioc_, std::move(socket), remote_address_, std::move(message),
+                          std::move(decision.callbacks));
+  }
+  Unregister();
 }
 
 void Connection::SendError(int status, std::string_view message, bool close,
@@ -547,9 +528,11 @@ void Connection::DoWrite() {
   write_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (!ec && self->writing_) self->Abort("write timeout");
   });
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(write_queue_.front()),
-      [self = shared_from_this()](error_code ec, size_t n) { self->OnWrite(ec, n); });
+  WithStream([&](auto& stream) {
+    boost::asio::async_write(
+        stream, boost::asio::buffer(write_queue_.front()),
+        [self = shared_from_this()](error_code ec, size_t n) { self->OnWrite(ec, n); });
+  });
 }
 
 void Connection::OnWrite(error_code ec, size_t n) {
@@ -591,7 +574,7 @@ void Connection::FinishResponse() {
     // The next request arrived during the response: stop the watch read, then parse it.
     parse_after_cancel_ = true;
     error_code ec;
-    socket_.cancel(ec);
+    lowest().cancel(ec);
   }
   // else: the watch read stays posted; its bytes start the next request.
 }
@@ -599,7 +582,8 @@ void Connection::FinishResponse() {
 void Connection::BeginClose() {
   phase_ = Phase::kClosing;
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  // Over TLS this skips close_notify: the response is framed, so the client has all of it.
+  lowest().shutdown(tcp::socket::shutdown_send, ec);
   ArmReadTimer(kLinger);
   drained_bytes_ = 0;
   buffer_.consume(buffer_.size());

@@ -1,11 +1,16 @@
-// Internal to the HTTP server: the state shared by the acceptor and every connection, and one
-// server-side connection's state machine. Not part of the public API (includes Boost).
+// Internal to the HTTP server: one server-side connection's state machine. Not part of the public
+// API (includes Boost).
 //
-// A connection's life: Idle (waiting for the first byte, idle timeout) -> ReadingHeader (header
+// A connection's life: [Handshake (TLS only, header timeout)] -> Idle (waiting for the first byte, idle timeout) -> ReadingHeader (header
 // timeout) -> ReadingBody (body timeout) -> Handling (the handler answers through a writer; a read
 // stays posted so that a client that disconnects is noticed at once) -> back to Idle when the
 // response is written and the connection is kept alive, else Closing (half-close, drain briefly so
-// the client can read the last response) -> Closed.
+// the client can read the last response) -> Closed. A request for a WebSocket route that the
+// handler accepts hands the stream to a WebSocket session (websocket/server_session.h) and the
+// connection ends without closing it.
+//
+// The stream is plain TCP or TLS over TCP; WithStream() runs the same code on either, so the state
+// machine exists once.
 // Thread-safety: every member function except the constructor runs on the connection's strand;
 // writers reach it through Post().
 #pragma once
@@ -19,6 +24,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -31,30 +37,9 @@
 #include <vector>
 
 #include "net/http/http_server.h"
+#include "net/http/server_shared.h"
 
 namespace locai::net::internal {
-
-class Connection;
-
-struct ServerShared {
-  HttpServerOptions options;
-  Router router;
-  std::string request_id_prefix;
-  std::atomic<uint64_t> next_request_id{1};
-  std::atomic<bool> stopping{false};
-
-  void Log(std::string_view line) const;
-  RenderedError Render(int status, std::string_view message) const;
-
-  // Open connections, by id (weak: a connection is owned by its pending operations and writers).
-  std::mutex registry_mu;
-  std::condition_variable registry_cv;  // notified when a connection unregisters
-  std::unordered_map<uint64_t, std::weak_ptr<Connection>> registry;
-
-  // Writers post into the io_context only while this is true (see HttpServer::Stop).
-  std::mutex post_mu;
-  bool accepting_posts = true;
-};
 
 // The writer-side view of one response, shared between the writer and its connection.
 struct ResponseState {
@@ -64,9 +49,10 @@ struct ResponseState {
   std::vector<std::function<void()>> on_close;  // guarded by mu
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public ServerEndpoint, public std::enable_shared_from_this<Connection> {
  public:
   using tcp = boost::asio::ip::tcp;
+  using TlsStream = boost::beast::ssl_stream<tcp::socket>;
 
   Connection(std::shared_ptr<ServerShared> shared, std::shared_ptr<boost::asio::io_context> ioc,
              tcp::socket socket, uint64_t id);
@@ -74,7 +60,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void Start();                         // posts the first read
+  void Start();                         // posts the TLS handshake or the first read
+  void PostStopIfIdle() override;
+  void PostAbort() override;
   void StopIfIdle();                    // server stopping: close unless a request is in flight
   void Abort(std::string_view reason);  // close now; a pending response sees closed()
 
@@ -83,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Post(Fn&& fn) {
     std::lock_guard<std::mutex> lock(shared_->post_mu);
     if (!shared_->accepting_posts) return;
-    boost::asio::post(socket_.get_executor(), std::forward<Fn>(fn));
+    boost::asio::post(executor_, std::forward<Fn>(fn));
   }
 
   // Called on the strand by the writer of response `seq`; stale or closed ones are ignored.
@@ -102,6 +90,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { kIdle, kReadingHeader, kReadingBody, kHandling, kClosing, kClosed };
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  // Runs fn(stream) on the TLS stream or the plain socket.
+  template <typename Fn>
+  void WithStream(Fn&& fn) {
+    if (tls_) {
+      fn(*tls_);
+    } else {
+      fn(*plain_);
+    }
+  }
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  void OnHandshake(boost::system::error_code ec);
   void ReadSome();
   void OnReadSome(boost::system::error_code ec, size_t n);
   void BeginHeader();
@@ -109,6 +109,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnBody(boost::system::error_code ec);
   void OnReadError(boost::system::error_code ec);
   void Dispatch();
+  // A request for a WebSocket route: refuse with an HTTP response or hand the stream over.
+  void Upgrade(const WebSocketHandler& handler, const HttpRequest& request,
+               boost::beast::http::request<boost::beast::http::string_body> message);
   void SendError(int status, std::string_view message, bool close,
                  const HttpHeaders* extra = nullptr);
   void QueueWrite(std::string bytes);
@@ -121,10 +124,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void MarkResponseClosed();
   void Unregister();
 
-  // Member order: the io_context must outlive the socket and timers.
+  // Member order: the io_context must outlive the stream and timers.
   std::shared_ptr<ServerShared> shared_;
   std::shared_ptr<boost::asio::io_context> ioc_;
-  tcp::socket socket_;
+  boost::asio::any_io_executor executor_;  // the connection's strand
+  std::optional<tcp::socket> plain_;       // exactly one of plain_ and tls_ is set
+  std::unique_ptr<TlsStream> tls_;         // until a WebSocket session takes it over
   boost::asio::steady_timer read_timer_;
   boost::asio::steady_timer write_timer_;
   const uint64_t id_;
@@ -132,6 +137,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool registered_ = true;
 
   Phase phase_ = Phase::kIdle;
+  bool handshaking_ = false;  // TLS handshake in progress (phase_ is kIdle)
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::array<char, 4096> read_some_buf_{};
