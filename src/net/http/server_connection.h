@@ -10,7 +10,8 @@
 // connection ends without closing it.
 //
 // The stream is plain TCP or TLS over TCP; WithStream() runs the same code on either, so the state
-// machine exists once.
+// machine exists once. Reading and dispatch are in server_connection.cc, the write side in
+// server_connection_write.cc.
 // Thread-safety: every member function except the constructor runs on the connection's strand;
 // writers reach it through Post().
 #pragma once
