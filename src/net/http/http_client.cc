@@ -103,12 +103,12 @@ struct HttpClient::Impl {
     RunUntil(done);
     if (result) {
       if (IsTimeout(result)) return Status::DeadlineExceeded("TLS handshake timed out");
-      return Status::Unavailable("TLS handshake with " + url.Authority() + " failed: " +
-                                 tls::DescribeHandshakeFailure(tls.native_handle(),
-                                                               result.message()));
+      return Status::Unavailable(
+          "TLS handshake with " + url.Authority() +
+          " failed: " + tls::DescribeHandshakeFailure(tls.native_handle(), result.message()));
     }
-    Status verified = tls::VerifyAfterHandshake(tls.native_handle(), url.host, trust,
-                                                &server_ca_pem);
+    Status verified =
+        tls::VerifyAfterHandshake(tls.native_handle(), url.host, trust, &server_ca_pem);
     if (!verified.ok()) {
       return Status::Unavailable("TLS server " + url.Authority() + ": " +
                                  std::string(verified.message()));

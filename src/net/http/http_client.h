@@ -42,8 +42,8 @@ struct HttpClientOptions {
   bool keep_alive = true;
   std::string purpose = "http";  // egress log purpose when the request gives none
   std::string user_agent = "locai";
-  std::string ca_file;        // PEM CA bundle for https; empty: the system's default CAs
-  std::string pinned_sha256;  // hex SHA-256 of the server certificate (DER); colons allowed
+  std::string ca_file;           // PEM CA bundle for https; empty: the system's default CAs
+  std::string pinned_sha256;     // hex SHA-256 of the server certificate (DER); colons allowed
   std::string pinned_ca_sha256;  // hex SHA-256 of the CA certificate (DER) in the server's chain
   std::string ca_pem;            // PEM CA certificates to trust (in memory)
 };

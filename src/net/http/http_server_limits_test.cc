@@ -76,8 +76,8 @@ TEST(HttpServerLimitsTest, RefusalsOnAReusedConnectionGetTheirResponse) {
       "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n";
   const std::string huge_headers =
       "GET /ok HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(4000, 'h') + "\r\n\r\n";
-  for (const auto& [second, status] :
-       {std::pair{oversized_body, std::string("413")}, std::pair{huge_headers, std::string("431")}}) {
+  for (const auto& [second, status] : {std::pair{oversized_body, std::string("413")},
+                                       std::pair{huge_headers, std::string("431")}}) {
     RawSocket raw(server.port());
     ASSERT_TRUE(raw.Send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\n"));
     bool eof = false;

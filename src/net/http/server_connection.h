@@ -1,13 +1,13 @@
 // Internal to the HTTP server: one server-side connection's state machine. Not part of the public
 // API (includes Boost).
 //
-// A connection's life: [Handshake (TLS only, header timeout)] -> Idle (waiting for the first byte, idle timeout) -> ReadingHeader (header
-// timeout) -> ReadingBody (body timeout) -> Handling (the handler answers through a writer; a read
-// stays posted so that a client that disconnects is noticed at once) -> back to Idle when the
-// response is written and the connection is kept alive, else Closing (half-close, drain briefly so
-// the client can read the last response) -> Closed. A request for a WebSocket route that the
-// handler accepts hands the stream to a WebSocket session (websocket/server_session.h) and the
-// connection ends without closing it.
+// A connection's life: [Handshake (TLS only, header timeout)] -> Idle (waiting for the first byte,
+// idle timeout) -> ReadingHeader (header timeout) -> ReadingBody (body timeout) -> Handling (the
+// handler answers through a writer; a read stays posted so that a client that disconnects is
+// noticed at once) -> back to Idle when the response is written and the connection is kept alive,
+// else Closing (half-close, drain briefly so the client can read the last response) -> Closed. A
+// request for a WebSocket route that the handler accepts hands the stream to a WebSocket session
+// (websocket/server_session.h) and the connection ends without closing it.
 //
 // The stream is plain TCP or TLS over TCP; WithStream() runs the same code on either, so the state
 // machine exists once. Reading and dispatch are in server_connection.cc, the write side in
@@ -61,7 +61,7 @@ class Connection final : public ServerEndpoint, public std::enable_shared_from_t
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void Start();                         // posts the TLS handshake or the first read
+  void Start();  // posts the TLS handshake or the first read
   void PostStopIfIdle() override;
   void PostAbort() override;
   void StopIfIdle();                    // server stopping: close unless a request is in flight

@@ -104,8 +104,8 @@ Result<std::unique_ptr<asio::ssl::context>> MakeServerContext(std::string_view c
   error_code ec;
   context->use_certificate_chain(asio::buffer(chain), ec);
   if (ec) return Err(Status::InvalidArgument("cannot load the TLS certificate: " + ec.message()));
-  context->use_private_key(asio::buffer(key_pem.data(), key_pem.size()),
-                           asio::ssl::context::pem, ec);
+  context->use_private_key(asio::buffer(key_pem.data(), key_pem.size()), asio::ssl::context::pem,
+                           ec);
   if (ec) return Err(Status::InvalidArgument("cannot load the TLS private key: " + ec.message()));
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
     ERR_clear_error();
@@ -115,7 +115,8 @@ Result<std::unique_ptr<asio::ssl::context>> MakeServerContext(std::string_view c
 }
 
 Result<std::unique_ptr<asio::ssl::context>> MakeClientContext(const ClientTrust& trust) {
-  if (!trust.pinned_ca_sha256.empty() && NormalizeFingerprint(trust.pinned_ca_sha256).size() != 64) {
+  if (!trust.pinned_ca_sha256.empty() &&
+      NormalizeFingerprint(trust.pinned_ca_sha256).size() != 64) {
     return Err(Status::InvalidArgument("pinned_ca_sha256 must be 64 hex digits"));
   }
   if (!trust.pinned_cert_sha256.empty() &&
@@ -137,8 +138,8 @@ Result<std::unique_ptr<asio::ssl::context>> MakeClientContext(const ClientTrust&
     if (!trust.ca_file.empty()) {
       context->load_verify_file(trust.ca_file, ec);
       if (ec) {
-        return Err(Status::InvalidArgument("cannot load CA file " + trust.ca_file + ": " +
-                                           ec.message()));
+        return Err(
+            Status::InvalidArgument("cannot load CA file " + trust.ca_file + ": " + ec.message()));
       }
     } else {
       context->set_default_verify_paths(ec);
@@ -188,15 +189,16 @@ Status VerifyAfterHandshake(ssl_st* ssl, const std::string& host, const ClientTr
       offered += (offered.empty() ? "" : ", ") + fingerprint;
     }
     if (pinned == nullptr) {
-      return Status::Unavailable("server certificate is not signed by the pinned CA (expected sha256 " +
-                                 expected + ", server offered " +
-                                 (offered.empty() ? std::string("no CA certificate") : offered) +
-                                 ")");
+      return Status::Unavailable(
+          "server certificate is not signed by the pinned CA (expected sha256 " + expected +
+          ", server offered " + (offered.empty() ? std::string("no CA certificate") : offered) +
+          ")");
     }
     X509_STORE_add_cert(store.get(), pinned);
     if (ca_pem_out != nullptr) *ca_pem_out = ToPem(pinned);
   } else {
-    for (X509Ptr& cert : ParseCertificates(trust.ca_pem)) X509_STORE_add_cert(store.get(), cert.get());
+    for (X509Ptr& cert : ParseCertificates(trust.ca_pem))
+      X509_STORE_add_cert(store.get(), cert.get());
   }
   std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf, chain) != 1) {

@@ -51,9 +51,8 @@ class ServerSession final : public WebSocketSession,
 
   // On the strand: answers the handshake.
   void Run(UpgradeRequest request) {
-    ws_.async_accept(request, [self = this->shared_from_this()](error_code ec) {
-      self->OnAccept(ec);
-    });
+    ws_.async_accept(request,
+                     [self = this->shared_from_this()](error_code ec) { self->OnAccept(ec); });
   }
 
   bool Send(std::string text) override {
@@ -91,8 +90,7 @@ class ServerSession final : public WebSocketSession,
     closed_.store(true);
     Post([self = this->shared_from_this()] {
       self->stopping_ = true;
-      self->StartClose(static_cast<uint16_t>(websocket::close_code::going_away),
-                       "server stopping");
+      self->StartClose(static_cast<uint16_t>(websocket::close_code::going_away), "server stopping");
     });
   }
 
@@ -129,9 +127,8 @@ class ServerSession final : public WebSocketSession,
   }
 
   void DoRead() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](error_code ec, size_t) {
-      self->OnRead(ec);
-    });
+    ws_.async_read(read_buffer_,
+                   [self = this->shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(error_code ec) {
@@ -166,13 +163,15 @@ class ServerSession final : public WebSocketSession,
           code == websocket::close_code::going_away) {
         return Status::Ok();
       }
-      return Status::Unavailable("WebSocket closed by the peer with code " + std::to_string(code) +
-                                 (reason.reason.empty() ? "" : ": " + std::string(reason.reason.data(), reason.reason.size())));
+      return Status::Unavailable(
+          "WebSocket closed by the peer with code " + std::to_string(code) +
+          (reason.reason.empty() ? ""
+                                 : ": " + std::string(reason.reason.data(), reason.reason.size())));
     }
     if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) {
       return Status::ResourceExhausted(
-          "WebSocket message over " +
-          std::to_string(shared_->options.websocket.max_message_bytes) + " bytes");
+          "WebSocket message over " + std::to_string(shared_->options.websocket.max_message_bytes) +
+          " bytes");
     }
     if (ec == beast::error::timeout) {
       return Status::Unavailable("WebSocket peer " + remote_address_ + " timed out");
@@ -193,8 +192,9 @@ class ServerSession final : public WebSocketSession,
   void DoWrite() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()),
-                    [self = this->shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+    ws_.async_write(
+        asio::buffer(queue_.front()),
+        [self = this->shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(error_code ec) {
@@ -292,9 +292,8 @@ void Start(std::shared_ptr<ServerShared> shared, std::shared_ptr<asio::io_contex
            NextLayer&& stream, std::string remote_address, UpgradeRequest request,
            WebSocketCallbacks callbacks) {
   uint64_t id = shared->next_endpoint_id.fetch_add(1);
-  auto session = std::make_shared<ServerSession<NextLayer>>(shared, std::move(ioc),
-                                                            std::move(stream), remote_address, id,
-                                                            std::move(callbacks));
+  auto session = std::make_shared<ServerSession<NextLayer>>(
+      shared, std::move(ioc), std::move(stream), remote_address, id, std::move(callbacks));
   shared->Register(id, session);
   session->Run(std::move(request));
 }

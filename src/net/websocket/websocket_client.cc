@@ -117,7 +117,8 @@ class ClientSession final : public WebSocketClient::Impl {
     if constexpr (kTls) {
       tls::ClientTrust trust = Trust();
       auto& tls_stream = ws_->next_layer();
-      LOCAI_RETURN_IF_ERROR(tls::PrepareClientHandshake(tls_stream.native_handle(), url.host, trust));
+      LOCAI_RETURN_IF_ERROR(
+          tls::PrepareClientHandshake(tls_stream.native_handle(), url.host, trust));
       beast::get_lowest_layer(*ws_).expires_after(options_.handshake_timeout);
       error_code result = RunToCompletion([&](auto handler) {
         tls_stream.async_handshake(asio::ssl::stream_base::client, handler);
@@ -158,8 +159,7 @@ class ClientSession final : public WebSocketClient::Impl {
       return DeclinedStatus(response);
     }
     if (result == beast::error::timeout) {
-      return Status::DeadlineExceeded("WebSocket handshake with " + url.Authority() +
-                                      " timed out");
+      return Status::DeadlineExceeded("WebSocket handshake with " + url.Authority() + " timed out");
     }
     if (result) {
       return Status::Unavailable("WebSocket handshake with " + url.Authority() +
@@ -179,9 +179,8 @@ class ClientSession final : public WebSocketClient::Impl {
       if (closed_by_user_) return Status::Cancelled("WebSocket closed by the client");
       if (end_) return *end_;
     }
-    asio::post(ioc_, [this, t = std::string(text), waiter]() mutable {
-      Enqueue(std::move(t), waiter);
-    });
+    asio::post(ioc_,
+               [this, t = std::string(text), waiter]() mutable { Enqueue(std::move(t), waiter); });
     std::unique_lock<std::mutex> lock(mu_);
     if (!cv_.wait_for(lock, options_.write_timeout, [&] { return waiter->done; })) {
       lock.unlock();
@@ -274,7 +273,8 @@ class ClientSession final : public WebSocketClient::Impl {
       return Status::Unavailable(
           "WebSocket closed by the server with code " +
           std::to_string(static_cast<uint16_t>(reason.code)) +
-          (reason.reason.empty() ? std::string() : ": " + std::string(reason.reason.data(), reason.reason.size())));
+          (reason.reason.empty() ? std::string()
+                                 : ": " + std::string(reason.reason.data(), reason.reason.size())));
     }
     if (ec == beast::error::timeout) {
       return Status::Unavailable("WebSocket server did not answer within " +

@@ -31,8 +31,8 @@
 namespace locai::net {
 
 struct WebSocketServerOptions {
-  size_t max_message_bytes = 1 << 20;      // a larger incoming message closes with 1009
-  size_t max_send_queue_bytes = 8 << 20;   // queued outgoing bytes; overflow closes the session
+  size_t max_message_bytes = 1 << 20;     // a larger incoming message closes with 1009
+  size_t max_send_queue_bytes = 8 << 20;  // queued outgoing bytes; overflow closes the session
   std::chrono::milliseconds handshake_timeout{10'000};  // opening and closing handshakes
   // With keep_alive_pings a ping goes out after idle_timeout / 2 without incoming data; a peer
   // that sends nothing (not even the pong) for idle_timeout is considered gone.

@@ -40,7 +40,8 @@ struct ServerSide {
       }
       if (request.headers.GetOr("Authorization", "") == "Bearer wrong") {
         return WebSocketUpgrade::Refuse(HttpResponse::Json(
-            401, R"({"error":{"message":"invalid node signature","type":"authentication_error"}})"));
+            401,
+            R"({"error":{"message":"invalid node signature","type":"authentication_error"}})"));
       }
       WebSocketCallbacks callbacks;
       callbacks.on_open = [this](std::shared_ptr<WebSocketSession> session) {
