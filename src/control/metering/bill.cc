@@ -191,4 +191,18 @@ std::vector<ThresholdWarning> ThresholdWarnings(const Plan& plan, const MonthUsa
   return warnings;
 }
 
+std::vector<ThresholdWarning> CrossedThresholds(const Plan& plan, const MonthUsage& before,
+                                                const MonthUsage& after) {
+  std::vector<ThresholdWarning> previous = ThresholdWarnings(plan, before);
+  std::vector<ThresholdWarning> crossed;
+  for (ThresholdWarning& warning : ThresholdWarnings(plan, after)) {
+    bool known = false;
+    for (const ThresholdWarning& old : previous) {
+      known = known || (old.resource == warning.resource && old.percent >= warning.percent);
+    }
+    if (!known) crossed.push_back(std::move(warning));
+  }
+  return crossed;
+}
+
 }  // namespace locai::control::metering

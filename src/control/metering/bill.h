@@ -108,4 +108,9 @@ struct ThresholdWarning {
 // active_nodes, registry storage_bytes, egress egress_registry_bytes.
 std::vector<ThresholdWarning> ThresholdWarnings(const Plan& plan, const MonthUsage& usage);
 
+// The warnings of `after` that `before` did not reach (a resource that went from under 80 % to
+// 80 %, or from 80 % to 100 %): what to log once when a change crosses a threshold.
+std::vector<ThresholdWarning> CrossedThresholds(const Plan& plan, const MonthUsage& before,
+                                                const MonthUsage& after);
+
 }  // namespace locai::control::metering

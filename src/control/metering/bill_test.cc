@@ -146,6 +146,26 @@ TEST(BillTest, ThresholdWarningsAt80And100Percent) {
   EXPECT_TRUE(ThresholdWarnings(PlanNamed("payg"), usage).empty());  // no limits
 }
 
+TEST(BillTest, CrossedThresholdsAreReportedOnce) {
+  Plan developer = PlanNamed("developer");
+  MonthUsage before = November();
+  before.egress_registry_bytes = 7'000'000'000;
+  MonthUsage after = before;
+  after.egress_registry_bytes = 8'500'000'000;  // crosses 80 %
+  auto crossed = CrossedThresholds(developer, before, after);
+  ASSERT_EQ(crossed.size(), 1u);
+  EXPECT_EQ(crossed[0].resource, "egress");
+  EXPECT_EQ(crossed[0].percent, 80);
+  MonthUsage more = after;
+  more.egress_registry_bytes = 9'000'000'000;  // still 80 %: nothing new
+  EXPECT_TRUE(CrossedThresholds(developer, after, more).empty());
+  more.egress_registry_bytes = 10'000'000'000;  // 100 %
+  crossed = CrossedThresholds(developer, after, more);
+  ASSERT_EQ(crossed.size(), 1u);
+  EXPECT_EQ(crossed[0].percent, 100);
+  EXPECT_NE(crossed[0].message.find("further use is refused"), std::string::npos);
+}
+
 TEST(BillTest, InOrgShare) {
   MonthUsage usage = November();
   EXPECT_EQ(usage.in_org_permille(), 1000);
