@@ -1,0 +1,182 @@
+#include "control/server/control_server.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "api/common/api_error.h"
+#include "control/admin/admin_routes.h"
+#include "control/auth/authenticator.h"
+#include "control/auth/http_reply.h"
+#include "control/server/bootstrap.h"
+#include "control/server/files.h"
+#include "control/server/tls_setup.h"
+#include "net/http/http_server.h"
+#include "net/http/router.h"
+#include "store/blob/blob_store.h"
+#include "store/sqlite/sqlite_store.h"
+#ifdef LOCAI_CONTROL_HAS_FLEET
+#include "control/fleet/fleet.h"
+#endif
+
+namespace locai::control::server {
+namespace {
+
+constexpr auto kStaleUploadAge = std::chrono::hours(7 * 24);
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Errors the HTTP server writes itself (404, 405, 413, ...) in the same OpenAI shape as ours.
+net::RenderedError RenderError(int status, std::string_view message) {
+  api::ApiError error;
+  error.http_status = status;
+  error.type = std::string(net::DefaultErrorType(status));
+  error.message = std::string(message);
+  return {"application/json", api::SerializeOpenAiError(error)};
+}
+
+}  // namespace
+
+// Members in construction order; destroyed in reverse, so the HTTP server goes first.
+struct ControlServerState {
+  ControlServerOptions options;
+  std::string server_dir;
+  TlsIdentity tls;
+  std::optional<std::string> bootstrap_key;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::blob::BlobStore> blobs;
+  std::unique_ptr<auth::Authenticator> authenticator;
+#ifdef LOCAI_CONTROL_HAS_FLEET
+  std::unique_ptr<fleet::Fleet> fleet;
+#endif
+  std::unique_ptr<registry::Registry> registry;
+  std::unique_ptr<admin::AdminRoutes> admin;
+  std::unique_ptr<net::HttpServer> http;
+  bool stopped = false;
+};
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions options) {
+  if (options.data_dir.empty()) return Err(Status::InvalidArgument("a data directory is required"));
+  if (!options.now_ms) options.now_ms = SystemNowMs;
+  auto state = std::make_unique<ControlServerState>();
+  state->server_dir = options.data_dir + "/server";
+  LOCAI_RETURN_IF_ERROR(MakeDirectories(state->server_dir));
+
+  LOCAI_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open(state->server_dir + "/locai.db"));
+  state->store = std::move(sqlite);
+  LOCAI_ASSIGN_OR_RETURN(state->blobs, store::blob::BlobStore::Open(state->server_dir));
+  (void)state->blobs->CleanStaleUploads(kStaleUploadAge, options.now_ms());
+
+  LOCAI_ASSIGN_OR_RETURN(BootstrapResult bootstrap,
+                         Bootstrap(*state->store, state->server_dir + "/admin.key",
+                                   options.now_ms()));
+  state->bootstrap_key = std::move(bootstrap.admin_key);
+
+  if (!options.insecure_http) {
+    TlsSetupOptions tls_options;
+    tls_options.tls_dir = state->server_dir + "/tls";
+    tls_options.cert_file = options.tls_cert_file;
+    tls_options.key_file = options.tls_key_file;
+    tls_options.sans = options.tls_sans;
+    LOCAI_ASSIGN_OR_RETURN(state->tls, LoadOrCreateTlsIdentity(tls_options));
+  }
+
+  auth::AuthenticatorOptions auth_options;
+  auth_options.now_ms = options.now_ms;
+  state->authenticator = std::make_unique<auth::Authenticator>(*state->store, auth_options);
+
+  ControlHooks hooks = options.hooks;
+#ifdef LOCAI_CONTROL_HAS_FLEET
+  fleet::FleetOptions fleet_options;
+  fleet_options.now_ms = options.now_ms;
+  state->fleet =
+      std::make_unique<fleet::Fleet>(*state->store, *state->authenticator, fleet_options);
+  hooks.model_tags_changed = [fleet = state->fleet.get(),
+                              user = options.hooks.model_tags_changed](std::string_view org_id) {
+    fleet->ModelTagsChanged(org_id);
+    if (user) user(org_id);
+  };
+#endif
+
+  registry::RegistryOptions registry_options = options.registry;
+  registry_options.now_ms = options.now_ms;
+  state->registry = std::make_unique<registry::Registry>(
+      *state->store, *state->blobs, *state->authenticator, hooks, registry_options);
+  admin::AdminOptions admin_options;
+  admin_options.ca_fingerprint = state->tls.ca_fingerprint;
+  admin_options.now_ms = options.now_ms;
+  state->admin = std::make_unique<admin::AdminRoutes>(*state->store, *state->authenticator, hooks,
+                                                      admin_options);
+
+  net::Router router;
+  LOCAI_RETURN_IF_ERROR(router.Add("GET", "/health", [](net::HttpRequest, auto writer) {
+    writer->Send(JsonResponse(200, {{"status", "ok"}}));
+  }));
+  LOCAI_RETURN_IF_ERROR(state->admin->RegisterRoutes(router));
+  LOCAI_RETURN_IF_ERROR(state->registry->RegisterRoutes(router));
+#ifdef LOCAI_CONTROL_HAS_FLEET
+  LOCAI_RETURN_IF_ERROR(state->fleet->RegisterRoutes(router));
+#endif
+
+  net::HttpServerOptions http_options;
+  http_options.host = options.host;
+  http_options.port = options.port;
+  http_options.io_threads = options.io_threads;
+  // A registry chunk is the largest body; the registry answers an oversized one itself.
+  http_options.max_body_bytes = options.registry.max_chunk_bytes + (64 << 10);
+  http_options.error_renderer = RenderError;
+  http_options.log = options.log;
+  http_options.server_name = "locai-control";
+  if (!options.insecure_http) {
+    http_options.tls = net::HttpServerOptions::TlsOptions{state->tls.cert_pem, state->tls.key_pem,
+                                                          state->tls.chain_pem};
+  }
+  state->options = std::move(options);
+  state->http = std::make_unique<net::HttpServer>(std::move(http_options), std::move(router));
+  LOCAI_RETURN_IF_ERROR(state->http->Start());
+#ifdef LOCAI_CONTROL_HAS_FLEET
+  if (Status started = state->fleet->Start(); !started.ok()) {
+    state->http->Stop();
+    return Err(started);
+  }
+#endif
+  return std::unique_ptr<ControlServer>(new ControlServer(std::move(state)));
+}
+
+ControlServer::ControlServer(std::unique_ptr<ControlServerState> state)
+    : state_(std::move(state)) {}
+
+ControlServer::~ControlServer() { Stop(); }
+
+void ControlServer::Stop() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+#ifdef LOCAI_CONTROL_HAS_FLEET
+  state_->fleet->Stop();  // closes the links, so the server's shutdown does not wait on them
+#endif
+  state_->http->Stop();
+}
+
+std::string ControlServer::url() const {
+  const std::string& host = state_->options.host;
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return std::string(state_->options.insecure_http ? "http://" : "https://") +
+         (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
+}
+
+uint16_t ControlServer::port() const { return state_->http->port(); }
+const std::string& ControlServer::ca_fingerprint() const { return state_->tls.ca_fingerprint; }
+const std::string& ControlServer::ca_pem() const { return state_->tls.ca_pem; }
+const std::optional<std::string>& ControlServer::bootstrap_admin_key() const {
+  return state_->bootstrap_key;
+}
+std::string ControlServer::admin_key_path() const { return state_->server_dir + "/admin.key"; }
+store::Store& ControlServer::store() { return *state_->store; }
+registry::Registry& ControlServer::registry() { return *state_->registry; }
+
+}  // namespace locai::control::server
