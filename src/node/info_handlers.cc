@@ -41,7 +41,8 @@ void SendAndLogError(NodeContext& ctx, const net::HttpRequest& request, net::Res
 
 void HandleListModels(NodeContext& ctx, net::HttpRequest request,
                       std::shared_ptr<net::ResponseWriter> writer) {
-  const ModelDirectory& dir = ctx.models->directory();
+  const std::shared_ptr<const ModelDirectory> snapshot = ctx.models->directory();
+  const ModelDirectory& dir = *snapshot;
   const std::vector<std::string> names = dir.Names();
   std::string body;
   if (StyleOf(request) == ApiStyle::kAnthropic) {
@@ -64,7 +65,8 @@ void HandleGetModel(NodeContext& ctx, net::HttpRequest request,
                     std::shared_ptr<net::ResponseWriter> writer) {
   const std::string id = request.PathParam("id");
   const ApiStyle style = StyleOf(request);
-  const ModelFile* file = ctx.models->directory().Find(id);
+  const std::shared_ptr<const ModelDirectory> dir = ctx.models->directory();
+  const ModelFile* file = dir->Find(id);
   if (file == nullptr) {
     SendAndLogError(ctx, request, *writer, style,
                     style == ApiStyle::kAnthropic ? api::AnthropicModelNotFound(id)
@@ -108,7 +110,7 @@ void HandleHealth(NodeContext& ctx, net::HttpRequest request,
   body["models"] = std::move(models);
   body["running"] = running;
   body["queued"] = queued;
-  body["available_models"] = ctx.models->directory().models().size();
+  body["available_models"] = ctx.models->directory()->models().size();
   Respond(ctx, request, *writer, net::HttpResponse::Json(200, body.dump()));
 }
 

@@ -113,13 +113,53 @@ const ModelFile* ModelDirectory::Find(std::string_view name) const {
 
 std::vector<std::string> ModelDirectory::Names() const {
   std::vector<std::string> names;
-  for (const auto& model : models_) names.push_back(model.id);
+  for (const auto& model : models_) {
+    if (model.list_id) names.push_back(model.id);
+  }
   for (const auto& alias : aliases_) {
     if (std::find(names.begin(), names.end(), alias.name) == names.end()) {
       names.push_back(alias.name);
     }
   }
   return names;
+}
+
+const ModelFile* ModelDirectory::FindById(std::string_view id) const {
+  for (const auto& model : models_) {
+    if (model.id == id) return &model;
+  }
+  return nullptr;
+}
+
+Status ModelDirectory::Add(ModelFile file, const std::vector<std::string>& names) {
+  if (file.id.empty()) return Status::InvalidArgument("a model needs an id");
+  if (Find(file.id) != nullptr || (!file.file_name.empty() && Find(file.file_name) != nullptr)) {
+    return Status::AlreadyExists("a model named '" + file.id + "' already exists");
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (name.empty()) return Status::InvalidArgument("a model name is empty");
+    const bool repeated = std::find(names.begin(), names.begin() + i, name) != names.begin() + i;
+    if (Find(name) != nullptr || name == file.id || name == file.file_name || repeated) {
+      return Status::AlreadyExists("a model named '" + name + "' already exists");
+    }
+  }
+  for (const auto& name : names) aliases_.push_back(ModelAlias{name, file.id});
+  auto at = std::lower_bound(models_.begin(), models_.end(), file.id,
+                             [](const ModelFile& a, const std::string& id) { return a.id < id; });
+  models_.insert(at, std::move(file));
+  return Status::Ok();
+}
+
+Status ModelDirectory::Remove(std::string_view id) {
+  auto it = std::find_if(models_.begin(), models_.end(),
+                         [&](const ModelFile& model) { return model.id == id; });
+  if (it == models_.end()) {
+    return Status::NotFound("no model with id '" + std::string(id) + "'");
+  }
+  models_.erase(it);
+  std::erase_if(aliases_, [&](const ModelAlias& alias) { return alias.target_id == id; });
+  return Status::Ok();
 }
 
 }  // namespace locai::node

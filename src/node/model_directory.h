@@ -4,8 +4,11 @@
 // its file stem ("llama3.2-1b-q4_0") and under its full file name ("llama3.2-1b-q4_0.gguf"). An
 // optional `aliases.txt` adds names, one `NAME = FILE` per line ("llama3.2:1b =
 // llama3.2-1b-q4_0.gguf"; FILE may also be a stem); blank lines and lines starting with '#' are
-// ignored. Scan() reads the directory once; the result is an immutable snapshot.
-// Thread-safety: immutable after Scan(); safe to share between threads.
+// ignored. Scan() reads the directory once. Add() and Remove() change the set of models at run time
+// (the fleet agent registers models pulled from the registry under their registry names); the
+// ModelManager keeps the directory as an immutable snapshot and replaces it on change.
+// Thread-safety: a value; const methods are safe to call from many threads, Add() and Remove() need
+// exclusive access (the ModelManager copies before changing).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,11 @@ struct ModelFile {
   std::string path;       // directory + "/" + file_name
   uint64_t size = 0;      // bytes (of the symlink's target)
   int64_t modified = 0;   // Unix seconds
+  // False for a model added under registry names: listings show the names, not the id (a digest).
+  bool list_id = true;
+  // Per-model overrides of ModelManagerOptions; 0: the manager's default.
+  int64_t context_length = 0;
+  int32_t n_parallel = 0;
 };
 
 struct ModelAlias {
@@ -44,8 +52,17 @@ class ModelDirectory {
   const std::vector<ModelFile>& models() const { return models_; }
   // Aliases in file order.
   const std::vector<ModelAlias>& aliases() const { return aliases_; }
-  // Every name: each id, then each alias (for listings).
+  // Every name: each listed id, then each alias (for listings).
   std::vector<std::string> Names() const;
+
+  // Adds `file`, served under file.id (and file.file_name) and under each of `names`.
+  // InvalidArgument for an empty id or name; AlreadyExists when the id or a name already refers to
+  // a model.
+  Status Add(ModelFile file, const std::vector<std::string>& names);
+  // Removes the model whose id is `id` and every alias of it. NotFound when there is none.
+  Status Remove(std::string_view id);
+  // The model whose id is `id` (not a name or alias), or nullptr.
+  const ModelFile* FindById(std::string_view id) const;
   const std::string& dir() const { return dir_; }
 
  private:

@@ -93,10 +93,12 @@ void ModelLease::Release() {
 }
 
 ModelManager::ModelManager(ModelDirectory directory, ModelManagerOptions options)
-    : directory_(std::move(directory)), options_(std::move(options)) {
+    : options_(std::move(options)),
+      directory_(std::make_shared<const ModelDirectory>(std::move(directory))) {
   if (!options_.now) options_.now = [] { return SteadyClock::now(); };
   if (!options_.available_memory) options_.available_memory = [] { return ReadMemAvailable(); };
-  if (options_.background_unload && options_.keep_alive_seconds >= 0) {
+  // Runs even with a negative keep-alive: models removed while leased are unloaded by it.
+  if (options_.background_unload) {
     unload_thread_ = std::thread([this] { UnloadLoop(); });
   }
 }
@@ -143,11 +145,14 @@ uint64_t ModelManager::CommittedBytes() const {
 }
 
 Result<ModelLease> ModelManager::Acquire(std::string_view name) {
-  const ModelFile* file = directory_.Find(name);
-  if (file == nullptr) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const ModelFile* found = directory_->Find(name);
+  if (found == nullptr) {
     return Err(Status::NotFound("The model '" + std::string(name) + "' does not exist"));
   }
-  std::unique_lock<std::mutex> lock(mu_);
+  // A copy: the directory may be replaced while this caller loads.
+  const ModelFile file_copy = *found;
+  const ModelFile* file = &file_copy;
   while (true) {
     if (stopping_) return Err(Status::Unavailable("the node is shutting down"));
     auto it = slots_.find(file->id);
@@ -186,12 +191,13 @@ Result<ModelLease> ModelManager::Acquire(std::string_view name) {
 Result<std::unique_ptr<LoadedModel>> ModelManager::Load(const ModelFile& file) {
   LOCAI_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Model> model,
                          engine::Model::Load(file.path));
-  int64_t context = options_.context_length;
+  const int32_t n_parallel = file.n_parallel > 0 ? file.n_parallel : options_.n_parallel;
+  int64_t context = file.context_length > 0 ? file.context_length : options_.context_length;
   if (model->context_length() > 0 && model->context_length() < context) {
     context = model->context_length();
   }
   const engine::MemoryEstimate estimate =
-      model->EstimateMemory(context, options_.n_parallel, options_.max_batch_tokens);
+      model->EstimateMemory(context, n_parallel, options_.max_batch_tokens);
   uint64_t available = 0;
   if (options_.memory_limit) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -202,7 +208,7 @@ Result<std::unique_ptr<LoadedModel>> ModelManager::Load(const ModelFile& file) {
   } else {
     available = UINT64_MAX;  // unknown: do not refuse
   }
-  LOCAI_RETURN_IF_ERROR(CheckFits(file.id, estimate, context, options_.n_parallel, available));
+  LOCAI_RETURN_IF_ERROR(CheckFits(file.id, estimate, context, n_parallel, available));
 
   LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<engine::Tokenizer> tokenizer_owned,
                          engine::Tokenizer::FromGguf(model->file()));
@@ -212,7 +218,7 @@ Result<std::unique_ptr<LoadedModel>> ModelManager::Load(const ModelFile& file) {
     if (auto text = value->AsString()) chat_template = std::string(*text);
   }
   engine::SchedulerOptions scheduler_options;
-  scheduler_options.n_parallel = options_.n_parallel;
+  scheduler_options.n_parallel = n_parallel;
   scheduler_options.context_length = context;
   scheduler_options.max_queue = options_.max_queue;
   scheduler_options.n_threads = options_.n_threads;
@@ -227,17 +233,19 @@ Result<std::unique_ptr<LoadedModel>> ModelManager::Load(const ModelFile& file) {
 }
 
 size_t ModelManager::UnloadIdle() {
-  if (options_.keep_alive_seconds < 0) return 0;
   std::vector<std::unique_ptr<LoadedModel>> idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t now = Ticks(options_.now());
+    const bool expires = options_.keep_alive_seconds >= 0;
     const int64_t keep = std::chrono::duration_cast<SteadyClock::duration>(
-                             std::chrono::seconds(options_.keep_alive_seconds))
+                             std::chrono::seconds(expires ? options_.keep_alive_seconds : 0))
                              .count();
     for (auto it = slots_.begin(); it != slots_.end();) {
       LoadedModel* model = it->second.model.get();
-      if (model && model->active() == 0 && now - model->last_used_ns_.load() >= keep) {
+      const bool removed = directory_->FindById(it->first) == nullptr;
+      if (model && model->active() == 0 &&
+          (removed || (expires && now - model->last_used_ns_.load() >= keep))) {
         idle.push_back(std::move(it->second.model));
         it = slots_.erase(it);
       } else {
@@ -246,6 +254,35 @@ size_t ModelManager::UnloadIdle() {
     }
   }
   return idle.size();  // destroyed here, outside the lock
+}
+
+Status ModelManager::AddModel(ModelFile file, const std::vector<std::string>& names) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto next = std::make_shared<ModelDirectory>(*directory_);
+  LOCAI_RETURN_IF_ERROR(next->Add(std::move(file), names));
+  directory_ = std::move(next);
+  return Status::Ok();
+}
+
+Status ModelManager::RemoveModel(std::string_view id) {
+  std::unique_ptr<LoadedModel> unloaded;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto next = std::make_shared<ModelDirectory>(*directory_);
+    LOCAI_RETURN_IF_ERROR(next->Remove(id));
+    directory_ = std::move(next);
+    auto it = slots_.find(id);
+    if (it != slots_.end() && it->second.model && it->second.model->active() == 0) {
+      unloaded = std::move(it->second.model);
+      slots_.erase(it);
+    }
+  }
+  return Status::Ok();  // `unloaded` is destroyed here, outside the lock
+}
+
+std::shared_ptr<const ModelDirectory> ModelManager::directory() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return directory_;
 }
 
 std::vector<ModelStatus> ModelManager::Snapshot() const {

@@ -9,6 +9,11 @@
 // UnloadIdle() (called by a background thread once a second, or by tests with an injected clock)
 // destroys models with no lease whose last use is older than the keep-alive.
 //
+// The set of models can change at run time: AddModel() registers a file under names (the fleet
+// agent's models pulled from the registry), RemoveModel() takes one out of the directory at once
+// (no new Acquire finds it) and unloads it as soon as no lease holds it. directory() is an
+// immutable snapshot, replaced on each change.
+//
 // Ownership: the manager owns every LoadedModel; a lease only pins one. A scheduler is destroyed
 // only by the manager (UnloadIdle or the destructor), never on its own engine thread, so a lease
 // may be released from a GenerationSink. The manager must outlive its leases' LoadedModel use,
@@ -145,12 +150,22 @@ class ModelManager {
   // CheckFits) when it does not fit; the load's error (InvalidArgument, DataLoss, ...) otherwise.
   Result<ModelLease> Acquire(std::string_view name);
 
-  // Destroys idle models past the keep-alive; returns how many were unloaded.
+  // Destroys idle models past the keep-alive, and models no longer in the directory that no lease
+  // holds; returns how many were unloaded.
   size_t UnloadIdle();
+
+  // Adds `file` to the directory under its id and `names`. Errors: those of ModelDirectory::Add
+  // (AlreadyExists when the id or a name is taken).
+  Status AddModel(ModelFile file, const std::vector<std::string>& names);
+  // Removes the model with id `id` (not an alias) from the directory, so that no new Acquire finds
+  // it; when it is loaded and no lease holds it, it is unloaded before this returns, otherwise by
+  // UnloadIdle once the last lease is released. NotFound when no model has that id.
+  Status RemoveModel(std::string_view id);
 
   // Loaded and loading models, by id.
   std::vector<ModelStatus> Snapshot() const;
-  const ModelDirectory& directory() const { return directory_; }
+  // The current set of models (an immutable snapshot; later changes make a new one).
+  std::shared_ptr<const ModelDirectory> directory() const;
   const ModelManagerOptions& options() const { return options_; }
 
  private:
@@ -166,9 +181,9 @@ class ModelManager {
   uint64_t CommittedBytes() const;  // estimates of loaded models; requires mu_
   void UnloadLoop();
 
-  ModelDirectory directory_;
   ModelManagerOptions options_;
   mutable std::mutex mu_;
+  std::shared_ptr<const ModelDirectory> directory_;  // guarded by mu_; replaced, never mutated
   std::condition_variable loaded_cv_;
   std::map<std::string, Slot, std::less<>> slots_;  // guarded by mu_
   bool stopping_ = false;                          // guarded by mu_

@@ -131,5 +131,52 @@ TEST(ModelManagerTest, EmbeddingsAreMeanPooledAndNormalised) {
   EXPECT_FALSE((*lease)->Embed(std::vector<int32_t>(200, 5)));
 }
 
+TEST(ModelManagerTest, ModelsAddedAndRemovedAtRunTime) {
+  TempDir dir;
+  ModelManager manager(StoriesDir(dir), SmallOptions());
+  const std::shared_ptr<const ModelDirectory> before = manager.directory();
+
+  ModelFile file;
+  file.id = "sha256:abc";
+  file.file_name = "abc";
+  file.path = ConformanceModel("stories260K.gguf");
+  file.list_id = false;
+  file.context_length = 64;  // per-model overrides
+  file.n_parallel = 1;
+  ASSERT_TRUE(manager.AddModel(file, {"llama3.2:1b", "llama3.2:latest"}).ok());
+  EXPECT_EQ(
+      manager.directory()->Names(),
+      (std::vector<std::string>{"stories", "story:latest", "llama3.2:1b", "llama3.2:latest"}));
+  EXPECT_EQ(before->Names(), (std::vector<std::string>{"stories", "story:latest"}));  // a snapshot
+  EXPECT_EQ(manager.AddModel(file, {"x"}).code(), StatusCode::kAlreadyExists);
+  file.id = "sha256:def";
+  EXPECT_EQ(manager.AddModel(file, {"story:latest"}).code(), StatusCode::kAlreadyExists);
+
+  auto lease = manager.Acquire("llama3.2:1b");
+  ASSERT_TRUE(lease) << lease.error().ToString();
+  EXPECT_EQ((*lease)->id(), "sha256:abc");
+  EXPECT_EQ((*lease)->context_length(), 64);
+  EXPECT_EQ((*lease)->scheduler().options().n_parallel, 1);
+
+  // Removed while leased: no new Acquire finds it; it unloads once the lease is released, even
+  // though the keep-alive has not passed.
+  ASSERT_TRUE(manager.RemoveModel("sha256:abc").ok());
+  EXPECT_EQ(manager.Acquire("llama3.2:latest").error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(manager.directory()->Names(), (std::vector<std::string>{"stories", "story:latest"}));
+  EXPECT_EQ(manager.UnloadIdle(), 0u);
+  lease->Release();
+  EXPECT_EQ(manager.UnloadIdle(), 1u);
+  EXPECT_TRUE(manager.Snapshot().empty());
+  EXPECT_EQ(manager.RemoveModel("sha256:abc").code(), StatusCode::kNotFound);
+
+  // Removed while loaded and idle: unloaded at once.
+  ASSERT_TRUE(manager.Acquire("stories"));
+  ASSERT_EQ(manager.Snapshot().size(), 1u);
+  ASSERT_TRUE(manager.RemoveModel("stories").ok());
+  EXPECT_TRUE(manager.Snapshot().empty());
+  EXPECT_TRUE(manager.directory()->models().empty());
+  EXPECT_TRUE(manager.directory()->aliases().empty());
+}
+
 }  // namespace
 }  // namespace locai::node

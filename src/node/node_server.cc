@@ -44,7 +44,12 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Create(NodeOptions options) {
   if (options.models.context_length < 16) return Err(Status::InvalidArgument("--ctx must be >= 16"));
   if (options.models.max_queue < 0) return Err(Status::InvalidArgument("--queue must be >= 0"));
   if (options.models.n_threads < 0) return Err(Status::InvalidArgument("--threads must be >= 0"));
-  LOCAI_ASSIGN_OR_RETURN(ModelDirectory dir, ModelDirectory::Scan(options.models_dir));
+  // Without a models directory the node starts empty (a fleet node's models are added at run
+  // time through ModelManager::AddModel).
+  ModelDirectory dir;
+  if (!options.models_dir.empty()) {
+    LOCAI_ASSIGN_OR_RETURN(dir, ModelDirectory::Scan(options.models_dir));
+  }
   for (const auto& name : options.preload) {
     if (dir.Find(name) == nullptr) {
       return Err(Status::InvalidArgument("--preload: no model named '" + name + "' in " +
