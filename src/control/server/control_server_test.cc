@@ -59,6 +59,7 @@ class ControlServerTest : public ::testing::Test {
     options.data_dir = dir_.path();
     options.port = 0;
     options.io_threads = 2;
+    options.registry = registry_options_;
     options.registry.gc_grace_ms = 0;
     options.log = [](std::string_view) {};
     auto started = ControlServer::Start(options);
@@ -156,6 +157,7 @@ class ControlServerTest : public ::testing::Test {
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<net::HttpClient> client_;
   std::string admin_key_;
+  registry::RegistryOptions registry_options_;
 };
 
 TEST_F(ControlServerTest, HealthAndJsonErrors) {
@@ -439,6 +441,38 @@ TEST_F(ControlServerTest, NodesDownloadWithTheirSignature) {
   EXPECT_EQ(got.body, "GGUF");
   ASSERT_TRUE(server_->store().RevokeNode(orgs->id, "n_test", 1).ok());
   EXPECT_EQ(signed_get({}).status, 401);
+}
+
+TEST_F(ControlServerTest, OrganisationsAreIsolatedAndQuotasHold) {
+  const std::string deployer = MakeKey("deployer");
+  const std::string& model = SmallModel();
+  const std::string digest = DigestOf(model);
+  ASSERT_EQ(Push(deployer, model, digest).status, 201);
+  ASSERT_EQ(Call("POST", "/v1/registry/models", deployer,
+                 json{{"name", "m"}, {"digest", digest}}.dump())
+                .status,
+            201);
+  const std::string upload = StartUpload(deployer, 10);
+
+  ASSERT_EQ(Call("POST", "/v1/admin/orgs", admin_key_, json{{"name", "acme"}}.dump()).status, 201);
+  const std::string other = MakeKey("deployer", "acme");
+  EXPECT_EQ(Call("GET", "/v1/registry/models/m", other).status, 404);
+  EXPECT_EQ(Body(Call("GET", "/v1/registry/models", other))["data"].size(), 0u);
+  EXPECT_EQ(Call("GET", "/v1/registry/blobs/" + digest, other).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/registry/uploads/" + upload, other).status, 404);
+  EXPECT_EQ(Patch(other, upload, 0, "x").status, 404);
+  // Tagging a blob the organisation never pushed is refused even though the bytes exist.
+  EXPECT_EQ(Call("POST", "/v1/registry/models", other,
+                 json{{"name", "m"}, {"digest", digest}}.dump())
+                .status,
+            404);
+
+  registry_options_.max_org_bytes = model.size() + 100;
+  RestartServer();
+  auto refused = Call("POST", "/v1/registry/uploads", deployer, json{{"size", 200}}.dump());
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("storage limit"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/v1/registry/uploads", deployer, json{{"size", 50}}.dump()).status, 201);
 }
 
 }  // namespace
