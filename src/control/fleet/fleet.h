@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,11 @@ struct FleetOptions {
   // Unix time in milliseconds (as every `*_at` of the API); empty: the system clock. Tests inject
   // a fake clock.
   std::function<int64_t()> now_ms;
+  // Receives one line per notable event (a failed reconciliation, a bad message). Empty: stderr.
+  std::function<void(std::string_view line)> log;
+  // The node limit of an organisation's plan, checked atomically at enrolment; empty or nullopt:
+  // no limit.
+  std::function<std::optional<int64_t>(const std::string& org_id)> max_nodes;
 };
 
 class FleetImpl;
