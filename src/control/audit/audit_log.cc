@@ -2,10 +2,9 @@
 
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
@@ -57,8 +56,8 @@ Result<Statement> Query(Database& db, std::string_view sql, const Values&... val
 }
 
 std::string Hex(std::string_view bytes) {
-  return crypto::ToHex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                                bytes.size()));
+  return crypto::ToHex(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
 std::string Unhex(std::string_view hex) {
@@ -92,12 +91,11 @@ Status ForEachRecord(Database& db, int64_t since_ms,
   for (;;) {
     std::vector<AuditRecord> page;
     {
-      LOCAI_ASSIGN_OR_RETURN(
-          Statement stmt,
-          Query(db,
-                std::string(kRecordColumns) +
-                    " WHERE seq > ?1 AND time_ms >= ?2 ORDER BY seq LIMIT ?3",
-                after, since_ms, kPageSize));
+      LOCAI_ASSIGN_OR_RETURN(Statement stmt,
+                             Query(db,
+                                   std::string(kRecordColumns) +
+                                       " WHERE seq > ?1 AND time_ms >= ?2 ORDER BY seq LIMIT ?3",
+                                   after, since_ms, kPageSize));
       for (;;) {
         LOCAI_ASSIGN_OR_RETURN(bool row, stmt.Step());
         if (!row) break;
@@ -114,8 +112,8 @@ Status ForEachRecord(Database& db, int64_t since_ms,
 }
 
 Result<std::optional<ChainHead>> LastRecord(Database& db) {
-  LOCAI_ASSIGN_OR_RETURN(Statement stmt,
-                         db.Prepare("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"));
+  LOCAI_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"));
   LOCAI_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<ChainHead>();
   return std::optional<ChainHead>(ChainHead{stmt.ColumnInt64(0), stmt.ColumnText(1)});
@@ -129,14 +127,13 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(Database& db, AuditLogOptions o
   LOCAI_ASSIGN_OR_RETURN(std::string public_key,
                          crypto::Ed25519PublicFromPrivate(options.signing_key));
   LOCAI_RETURN_IF_ERROR(store::Migrate(db, "audit", kAuditSteps));
-  LOCAI_ASSIGN_OR_RETURN(std::optional<ChainHead> file_head,
-                         HeadFile::ReadLast(options.head_path));
+  LOCAI_ASSIGN_OR_RETURN(std::optional<ChainHead> file_head, HeadFile::ReadLast(options.head_path));
   LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<HeadFile> head_file, HeadFile::Open(options.head_path));
   LOCAI_ASSIGN_OR_RETURN(std::optional<ChainHead> db_head, LastRecord(db));
   // Say so at once when the database and the head file disagree; Verify() names the record.
-  bool agree = (!file_head && !db_head) ||
-               (file_head && db_head && file_head->seq == db_head->seq &&
-                file_head->hash == db_head->hash);
+  bool agree =
+      (!file_head && !db_head) ||
+      (file_head && db_head && file_head->seq == db_head->seq && file_head->hash == db_head->hash);
   if (!agree && options.log) {
     options.log("audit: WARNING: the database's chain head (seq " +
                 std::to_string(db_head ? db_head->seq : 0) + ") does not match the head file " +
@@ -273,16 +270,17 @@ Status AuditLog::Export(int64_t since_ms, std::string_view format,
                                    std::string(format) + "'");
   }
   Status sink_status;
-  LOCAI_RETURN_IF_ERROR(ForEachRecord(db_, since_ms, [&](const AuditRecord& record) -> Result<bool> {
-    json line = json::parse(record.content, nullptr, false);
-    if (line.is_discarded() || !line.is_object()) {
-      line = json{{"seq", record.seq}, {"error", "stored content is not a JSON object"}};
-    }
-    line["prev_hash"] = record.prev_hash;
-    line["hash"] = record.hash;
-    sink_status = sink(line.dump(-1, ' ', false, json::error_handler_t::replace));
-    return sink_status.ok();
-  }));
+  LOCAI_RETURN_IF_ERROR(
+      ForEachRecord(db_, since_ms, [&](const AuditRecord& record) -> Result<bool> {
+        json line = json::parse(record.content, nullptr, false);
+        if (line.is_discarded() || !line.is_object()) {
+          line = json{{"seq", record.seq}, {"error", "stored content is not a JSON object"}};
+        }
+        line["prev_hash"] = record.prev_hash;
+        line["hash"] = record.hash;
+        sink_status = sink(line.dump(-1, ' ', false, json::error_handler_t::replace));
+        return sink_status.ok();
+      }));
   return sink_status;
 }
 
@@ -322,17 +320,17 @@ Result<size_t> AuditLog::ApplyRetention(int64_t max_age_ms) {
     if (!row) return Err(Status::Internal("audit retention: record vanished"));
     through_hash = stmt.ColumnText(0);
   }
-  LOCAI_ASSIGN_OR_RETURN(std::string signature,
-                         crypto::Ed25519Sign(options_.signing_key,
-                                             CheckpointMessage(through, through_hash)));
+  LOCAI_ASSIGN_OR_RETURN(
+      std::string signature,
+      crypto::Ed25519Sign(options_.signing_key, CheckpointMessage(through, through_hash)));
   {
-    LOCAI_ASSIGN_OR_RETURN(Statement insert,
-                           Query(db_,
-                                 "INSERT INTO audit_checkpoints(through_seq, through_hash,"
-                                 " created_ms, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                 through, std::string_view(through_hash), now,
-                                 std::string_view(Hex(public_key_)),
-                                 std::string_view(Hex(signature))));
+    LOCAI_ASSIGN_OR_RETURN(
+        Statement insert,
+        Query(db_,
+              "INSERT INTO audit_checkpoints(through_seq, through_hash,"
+              " created_ms, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+              through, std::string_view(through_hash), now, std::string_view(Hex(public_key_)),
+              std::string_view(Hex(signature))));
     LOCAI_RETURN_IF_ERROR(insert.Run());
   }
   int64_t removed = 0;
@@ -351,13 +349,11 @@ Result<size_t> AuditLog::ApplyRetention(int64_t max_age_ms) {
   checkpoint.kind = "checkpoint";
   checkpoint.action = "audit.retention";
   checkpoint.org = "system";
-  checkpoint.details_json = json{{"through_seq", through},
-                                 {"through_hash", through_hash},
-                                 {"removed", removed},
-                                 {"cutoff_ms", cutoff},
-                                 {"public_key", Hex(public_key_)},
-                                 {"signature", Hex(signature)}}
-                                .dump();
+  checkpoint.details_json =
+      json{
+          {"through_seq", through}, {"through_hash", through_hash},   {"removed", removed},
+          {"cutoff_ms", cutoff},    {"public_key", Hex(public_key_)}, {"signature", Hex(signature)}}
+          .dump();
   LOCAI_ASSIGN_OR_RETURN(AuditRecord record, AppendLocked(checkpoint, now));
   LOCAI_RETURN_IF_ERROR(tx.Commit());
   if (options_.log) {

@@ -41,8 +41,8 @@ namespace locai::control::audit {
 struct AuditLogOptions {
   std::string head_path;    // e.g. <data>/server/audit.head
   std::string signing_key;  // Ed25519 private key, 32 raw bytes (signs retention checkpoints)
-  std::function<int64_t()> now_ms;                // the clock (unix ms); required
-  std::function<void(std::string_view)> log;      // optional: gets "audit head seq=N hash=H"
+  std::function<int64_t()> now_ms;            // the clock (unix ms); required
+  std::function<void(std::string_view)> log;  // optional: gets "audit head seq=N hash=H"
 };
 
 // Captured conversation text of one inference record.
@@ -106,7 +106,7 @@ class AuditLog {
   store::Database& db_;
   const AuditLogOptions options_;
   const std::string public_key_;
-  std::mutex mu_;  // serialises appends, retention and head file writes
+  std::mutex mu_;                        // serialises appends, retention and head file writes
   std::unique_ptr<HeadFile> head_file_;  // guarded by mu_
 };
 

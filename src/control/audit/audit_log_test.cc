@@ -5,11 +5,10 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "crypto/ed25519.h"
 #include "store/testing/temp_dir.h"
@@ -314,18 +313,19 @@ TEST_F(AuditLogTest, ExportWritesParseableJsonLines) {
   EXPECT_EQ(expected_seq, 5);
 
   std::vector<std::string> recent;
-  ASSERT_TRUE(log_->Export(since, "jsonl", [&](std::string_view l) {
-                    recent.emplace_back(l);
-                    return Status::Ok();
-                  }).ok());
+  ASSERT_TRUE(log_->Export(since, "jsonl",
+                           [&](std::string_view l) {
+                             recent.emplace_back(l);
+                             return Status::Ok();
+                           })
+                  .ok());
   ASSERT_EQ(recent.size(), 1u);
   json inference = json::parse(recent[0]);
   EXPECT_EQ(inference["tokens_out"], 7);
   EXPECT_EQ(inference["pii"]["email"], 1);
   EXPECT_EQ(log_->Export(0, "csv", all).code(), StatusCode::kInvalidArgument);
-  Status stopped = log_->Export(0, "jsonl", [](std::string_view) {
-    return Status::Unavailable("sink closed");
-  });
+  Status stopped =
+      log_->Export(0, "jsonl", [](std::string_view) { return Status::Unavailable("sink closed"); });
   EXPECT_EQ(stopped.code(), StatusCode::kUnavailable);
 }
 

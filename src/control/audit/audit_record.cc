@@ -68,8 +68,8 @@ Result<std::string> CanonicalContent(const AuditEvent& event, int64_t seq, int64
     json pii = json::object();
     for (const auto& [type, count] : event.pii_counts) pii[type] = count;
     content["pii"] = pii;
-    content["content_captured"] = event.prompt_text.has_value() ||
-                                  event.completion_text.has_value();
+    content["content_captured"] =
+        event.prompt_text.has_value() || event.completion_text.has_value();
   }
   // nlohmann's object keeps keys sorted (std::map), dump() writes no whitespace; replace keeps
   // invalid UTF-8 from throwing.

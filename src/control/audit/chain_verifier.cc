@@ -45,9 +45,9 @@ bool ChainVerifier::Add(const AuditRecord& record) {
                       " and no signed retention checkpoint covers the records before it");
     }
   } else if (seq != expected_seq_) {
-    return Fail("missing", expected_seq_,
-                Seq(expected_seq_) + " is missing (the next record found is " +
-                    std::to_string(seq) + ")");
+    return Fail(
+        "missing", expected_seq_,
+        Seq(expected_seq_) + " is missing (the next record found is " + std::to_string(seq) + ")");
   }
 
   json content = json::parse(record.content, nullptr, false);

@@ -35,7 +35,7 @@ std::vector<AuditRecord> Chain(int64_t first_seq, int64_t n,
 ChainHead HeadOf(const AuditRecord& record) { return {record.seq, record.hash}; }
 
 VerifyReport VerifyChain(const std::vector<AuditRecord>& records, std::optional<ChainHead> head,
-                 std::map<int64_t, std::string> checkpoints = {}) {
+                         std::map<int64_t, std::string> checkpoints = {}) {
   ChainVerifier verifier(std::move(checkpoints), std::move(head));
   for (const AuditRecord& record : records) {
     if (!verifier.Add(record)) break;

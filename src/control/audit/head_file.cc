@@ -80,8 +80,8 @@ Result<std::unique_ptr<HeadFile>> HeadFile::Open(const std::string& path) {
 HeadFile::~HeadFile() { ::close(fd_); }
 
 Status HeadFile::Append(int64_t seq, std::string_view hash) {
-  std::string line = (needs_newline_ ? "\n" : "") + std::to_string(seq) + " " +
-                     std::string(hash) + "\n";
+  std::string line =
+      (needs_newline_ ? "\n" : "") + std::to_string(seq) + " " + std::string(hash) + "\n";
   LOCAI_RETURN_IF_ERROR(WriteAll(fd_, line, path_));
   needs_newline_ = false;
   if (::fsync(fd_) != 0) return ErrnoStatus("fsync", path_);

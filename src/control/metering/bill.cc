@@ -60,8 +60,8 @@ Result<Bill> ComputeBill(const Plan& plan, const MonthUsage& usage, int64_t tria
     line.unit = "month";
     line.quantity_milli = DivRoundHalfUp(static_cast<Int128>(billed_ms) * 1000, month_ms);
     line.unit_price_micro_gbp = plan.monthly_fee_micro_gbp;
-    line.amount_pence = DivRoundHalfUp(
-        static_cast<Int128>(plan.monthly_fee_micro_gbp) * billed_ms, Int128(month_ms) * kMicroPerPenny);
+    line.amount_pence = DivRoundHalfUp(static_cast<Int128>(plan.monthly_fee_micro_gbp) * billed_ms,
+                                       Int128(month_ms) * kMicroPerPenny);
     bill.lines.push_back(std::move(line));
   }
   if (plan.per_node_micro_gbp > 0) {
@@ -80,14 +80,16 @@ Result<Bill> ComputeBill(const Plan& plan, const MonthUsage& usage, int64_t tria
   if (plan.per_gb_month_micro_gbp > 0) {
     int64_t byte_months = Billable(plan, usage.storage_byte_months, plan.max_registry_bytes);
     BillLine line;
-    line.description = "Registry storage" +
-                       AllowanceNote(plan, plan.max_registry_bytes,
-                                     FormatGb(plan.max_registry_bytes.value_or(0), 3) + " GB-months");
+    line.description =
+        "Registry storage" +
+        AllowanceNote(plan, plan.max_registry_bytes,
+                      FormatGb(plan.max_registry_bytes.value_or(0), 3) + " GB-months");
     line.unit = "GB-month";
     line.quantity_milli = DivRoundHalfUp(byte_months, kBytesPerGb / 1000);
     line.unit_price_micro_gbp = plan.per_gb_month_micro_gbp;
-    line.amount_pence = DivRoundHalfUp(static_cast<Int128>(plan.per_gb_month_micro_gbp) * byte_months,
-                                       static_cast<Int128>(kBytesPerGb) * kMicroPerPenny);
+    line.amount_pence =
+        DivRoundHalfUp(static_cast<Int128>(plan.per_gb_month_micro_gbp) * byte_months,
+                       static_cast<Int128>(kBytesPerGb) * kMicroPerPenny);
     bill.lines.push_back(std::move(line));
   }
   if (plan.per_egress_gb_micro_gbp > 0) {
@@ -113,29 +115,29 @@ bool IsPlanLimitError(const Status& status) {
 }
 
 Status NodeLimitExceeded(const Plan& plan, std::string_view org, int64_t enrolled_nodes) {
-  return Status::ResourceExhausted(
-      std::string(kPlanLimitPrefix) + "end node limit " +
-      std::to_string(plan.max_nodes.value_or(0)) + " of plan " + plan.display_name +
-      " reached (enrolled " + std::to_string(enrolled_nodes) + ", this enrolment 1)" +
-      RaiseHint(org));
+  return Status::ResourceExhausted(std::string(kPlanLimitPrefix) + "end node limit " +
+                                   std::to_string(plan.max_nodes.value_or(0)) + " of plan " +
+                                   plan.display_name + " reached (enrolled " +
+                                   std::to_string(enrolled_nodes) + ", this enrolment 1)" +
+                                   RaiseHint(org));
 }
 
 Status RegistryLimitExceeded(const Plan& plan, std::string_view org, int64_t used_bytes,
                              int64_t push_bytes) {
-  return Status::ResourceExhausted(
-      std::string(kPlanLimitPrefix) + "registry limit " +
-      FormatGb(plan.max_registry_bytes.value_or(0)) + " GB of plan " + plan.display_name +
-      " reached (used " + FormatGb(used_bytes) + " GB, this push " + FormatGb(push_bytes) +
-      " GB)" + RaiseHint(org));
+  return Status::ResourceExhausted(std::string(kPlanLimitPrefix) + "registry limit " +
+                                   FormatGb(plan.max_registry_bytes.value_or(0)) + " GB of plan " +
+                                   plan.display_name + " reached (used " + FormatGb(used_bytes) +
+                                   " GB, this push " + FormatGb(push_bytes) + " GB)" +
+                                   RaiseHint(org));
 }
 
 Status EgressLimitExceeded(const Plan& plan, std::string_view org, int64_t used_bytes,
                            int64_t download_bytes) {
-  return Status::ResourceExhausted(
-      std::string(kPlanLimitPrefix) + "egress limit " +
-      FormatGb(plan.max_egress_bytes.value_or(0)) + " GB of plan " + plan.display_name +
-      " reached (used " + FormatGb(used_bytes) + " GB, this download " +
-      FormatGb(download_bytes) + " GB)" + RaiseHint(org));
+  return Status::ResourceExhausted(std::string(kPlanLimitPrefix) + "egress limit " +
+                                   FormatGb(plan.max_egress_bytes.value_or(0)) + " GB of plan " +
+                                   plan.display_name + " reached (used " + FormatGb(used_bytes) +
+                                   " GB, this download " + FormatGb(download_bytes) + " GB)" +
+                                   RaiseHint(org));
 }
 
 Status CheckNodeLimit(const Plan& plan, std::string_view org, int64_t enrolled_nodes) {
@@ -180,8 +182,8 @@ std::vector<ThresholdWarning> ThresholdWarnings(const Plan& plan, const MonthUsa
     warning.message = resource + " at " + std::to_string(percent) + " % of the plan " +
                       plan.display_name + " limit (" + of + ")";
     if (warning.percent == 100) {
-      warning.message += plan.bills_overage ? "; usage above it is billed"
-                                            : "; further use is refused";
+      warning.message +=
+          plan.bills_overage ? "; usage above it is billed" : "; further use is refused";
     }
     warnings.push_back(std::move(warning));
   };

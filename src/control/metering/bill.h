@@ -50,11 +50,11 @@ struct MonthUsage {
 };
 
 struct BillLine {
-  std::string description;    // "Registry storage (Pay-as-you-go, GBP 0.05 per GB-month)"
+  std::string description;     // "Registry storage (Pay-as-you-go, GBP 0.05 per GB-month)"
   int64_t quantity_milli = 0;  // quantity in thousandths of `unit`
-  std::string unit;           // "month", "node", "GB-month", "GB"
+  std::string unit;            // "month", "node", "GB-month", "GB"
   int64_t unit_price_micro_gbp = 0;
-  int64_t amount_pence = 0;   // rounded half up from the exact amount
+  int64_t amount_pence = 0;  // rounded half up from the exact amount
 };
 
 struct Bill {
@@ -100,7 +100,7 @@ struct ThresholdWarning {
   int percent = 0;       // 80 or 100: the highest threshold reached
   int64_t used = 0;      // nodes or bytes
   int64_t limit = 0;
-  std::string message;   // "registry at 84 % of plan Developer (4.2 GB of 5 GB)"
+  std::string message;  // "registry at 84 % of plan Developer (4.2 GB of 5 GB)"
 };
 
 // Warnings for each limited resource whose usage reached 80 % or 100 % of its plan limit (for

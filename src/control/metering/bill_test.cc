@@ -32,9 +32,9 @@ int64_t SumLines(const Bill& bill) {
 TEST(BillTest, PayAsYouGoChargesEveryUnit) {
   MonthUsage usage = November();
   usage.active_nodes = 3;
-  usage.storage_byte_months = 5'000'000'000;      // 5 GB-months
-  usage.egress_registry_bytes = 12'500'000'000;   // 12.5 GB
-  usage.egress_cloud_bytes = 99'000'000'000;      // not billed
+  usage.storage_byte_months = 5'000'000'000;     // 5 GB-months
+  usage.egress_registry_bytes = 12'500'000'000;  // 12.5 GB
+  usage.egress_cloud_bytes = 99'000'000'000;     // not billed
   Bill bill = ComputeBill(PlanNamed("payg"), usage).value();
   ASSERT_EQ(bill.lines.size(), 4u);
   EXPECT_EQ(bill.lines[0].amount_pence, 0);  // no monthly fee
@@ -54,7 +54,7 @@ TEST(BillTest, PayAsYouGoChargesEveryUnit) {
 
 TEST(BillTest, LinesRoundHalfUpAndTotalIsTheirSum) {
   MonthUsage usage = November();
-  usage.storage_byte_months = 1'100'000'000;  // 1.1 GB-months x 0.05 = 0.055 -> 0.06
+  usage.storage_byte_months = 1'100'000'000;    // 1.1 GB-months x 0.05 = 0.055 -> 0.06
   usage.egress_registry_bytes = 1'035'714'286;  // x 0.14 = 0.14500000004 -> 0.15
   Bill bill = ComputeBill(PlanNamed("payg"), usage).value();
   EXPECT_EQ(bill.lines[2].amount_pence, 6);
@@ -132,9 +132,9 @@ TEST(BillTest, ThresholdWarningsAt80And100Percent) {
   Plan developer = PlanNamed("developer");
   MonthUsage usage = November();
   EXPECT_TRUE(ThresholdWarnings(developer, usage).empty());
-  usage.active_nodes = 2;                        // 100 %
-  usage.storage_bytes = 4'200'000'000;           // 84 %
-  usage.egress_registry_bytes = 7'900'000'000;   // 79 %: none
+  usage.active_nodes = 2;                       // 100 %
+  usage.storage_bytes = 4'200'000'000;          // 84 %
+  usage.egress_registry_bytes = 7'900'000'000;  // 79 %: none
   auto warnings = ThresholdWarnings(developer, usage);
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0].resource, "nodes");

@@ -50,8 +50,8 @@ MonthSpan MonthOf(int64_t unix_ms) {
 
 Result<MonthSpan> ParseMonth(std::string_view key) {
   auto bad = [&] {
-    return Err(Status::InvalidArgument("month must look like 2026-11, got '" + std::string(key) +
-                                       "'"));
+    return Err(
+        Status::InvalidArgument("month must look like 2026-11, got '" + std::string(key) + "'"));
   };
   if (key.size() != 7 || key[4] != '-') return bad();
   int year = 0;

@@ -26,8 +26,8 @@ std::string TrimZeros(std::string text, size_t min_decimals) {
 
 Result<int64_t> ParseScaledDecimal(std::string_view text, int scale) {
   auto bad = [&](std::string_view why) {
-    return Err(Status::InvalidArgument("bad decimal '" + std::string(text) + "': " +
-                                       std::string(why)));
+    return Err(
+        Status::InvalidArgument("bad decimal '" + std::string(text) + "': " + std::string(why)));
   };
   std::string digits;  // all significant digits, integer and fraction
   int fraction_digits = 0;

@@ -19,8 +19,8 @@ TEST(MoneyTest, ParsesDecimalsExactly) {
 }
 
 TEST(MoneyTest, RefusesBadDecimals) {
-  for (const char* bad : {"", "-1", "abc", "1.2.3", "0.0000001", "1e", "1e400", "99999999999999",
-                          "2.5"}) {
+  for (const char* bad :
+       {"", "-1", "abc", "1.2.3", "0.0000001", "1e", "1e400", "99999999999999", "2.5"}) {
     EXPECT_FALSE(ParseScaledDecimal(bad, bad == std::string("2.5") ? 0 : 6)) << bad;
   }
 }

@@ -168,8 +168,8 @@ Result<PlanCatalog> LoadPlanCatalog(std::string_view json_text) {
     }
     auto plan = catalog.ForOrg(org, "");
     if (!plan) {
-      return Err(Status::InvalidArgument("plans: org_overrides." + org + ": " +
-                                         plan.error().message()));
+      return Err(
+          Status::InvalidArgument("plans: org_overrides." + org + ": " + plan.error().message()));
     }
   }
   return catalog;

@@ -79,8 +79,8 @@ Status IntegrateStorage(Database& db, std::string_view org, int64_t bytes, int64
     {
       LOCAI_ASSIGN_OR_RETURN(
           Statement read,
-          Query(db, "SELECT byte_ms FROM metering_storage_month WHERE org = ?1 AND month = ?2",
-                org, std::string_view(span.key)));
+          Query(db, "SELECT byte_ms FROM metering_storage_month WHERE org = ?1 AND month = ?2", org,
+                std::string_view(span.key)));
       LOCAI_ASSIGN_OR_RETURN(bool found, read.Step());
       if (found) {
         LOCAI_ASSIGN_OR_RETURN(Int128 before, ParseInt128(read.ColumnText(0)));
@@ -107,8 +107,7 @@ Result<std::unique_ptr<UsageMeter>> UsageMeter::Open(Database& db,
   return std::unique_ptr<UsageMeter>(new UsageMeter(db, std::move(now_ms)));
 }
 
-Status UsageMeter::RecordNodeSeen(std::string_view org, std::string_view node_id,
-                                  int64_t now_ms) {
+Status UsageMeter::RecordNodeSeen(std::string_view org, std::string_view node_id, int64_t now_ms) {
   LOCAI_RETURN_IF_ERROR(CheckOrg(org));
   if (node_id.empty()) return Status::InvalidArgument("metering: empty node id");
   return Run(db_,
@@ -226,7 +225,9 @@ Result<MonthUsage> UsageMeter::Usage(std::string_view org, std::string_view mont
       LOCAI_ASSIGN_OR_RETURN(bool row, requests.Step());
       if (!row) break;
       std::string route = requests.ColumnText(0);
-      RouteUsage& into = route == "local" ? usage.local : route == "node" ? usage.node : usage.cloud;
+      RouteUsage& into = route == "local"  ? usage.local
+                         : route == "node" ? usage.node
+                                           : usage.cloud;
       into.requests = requests.ColumnInt64(1);
       into.tokens_in = requests.ColumnInt64(2);
       into.tokens_out = requests.ColumnInt64(3);

@@ -35,7 +35,8 @@ namespace locai::control::metering {
 
 class UsageMeter {
  public:
-  // Applies the "metering" migrations to `db`. `now_ms` is the clock Usage() and CheckEgress() read.
+  // Applies the "metering" migrations to `db`. `now_ms` is the clock Usage() and CheckEgress()
+  // read.
   static Result<std::unique_ptr<UsageMeter>> Open(store::Database& db,
                                                   std::function<int64_t()> now_ms);
 

@@ -77,17 +77,17 @@ TEST_F(UsageMeterTest, StorageIsSplitAtTheMonthBoundary) {
   ASSERT_TRUE(meter_->RecordStorage("acme", 31 * kGb, kNov1 - kMsPerDay).ok());
   ASSERT_TRUE(meter_->RecordStorage("acme", 0, kNov1 + kMsPerDay).ok());
   now_ = kDec1;
-  EXPECT_EQ(UsageOf("2026-10").storage_byte_months, 1 * kGb);  // 31 GB x 1/31
-  EXPECT_EQ(UsageOf("2026-10").storage_bytes, 31 * kGb);      // held at October's end
+  EXPECT_EQ(UsageOf("2026-10").storage_byte_months, 1 * kGb);        // 31 GB x 1/31
+  EXPECT_EQ(UsageOf("2026-10").storage_bytes, 31 * kGb);             // held at October's end
   EXPECT_EQ(UsageOf("2026-11").storage_byte_months, 1'033'333'333);  // 31 GB / 30, rounded
   EXPECT_EQ(UsageOf("2026-11").storage_bytes, 0);
 }
 
 TEST_F(UsageMeterTest, StorageChangesAccumulateAndSurviveRestart) {
   ASSERT_TRUE(meter_->RecordStorage("acme", 4 * kGb, kNov1).ok());
-  ASSERT_TRUE(meter_->RecordStorage("acme", 10 * kGb, kNov1 + 6 * kMsPerDay).ok());   // push
-  ASSERT_TRUE(meter_->RecordStorage("acme", 10 * kGb, kNov1 + 9 * kMsPerDay).ok());   // same
-  ASSERT_TRUE(meter_->RecordStorage("acme", 2 * kGb, kNov1 + 12 * kMsPerDay).ok());   // delete
+  ASSERT_TRUE(meter_->RecordStorage("acme", 10 * kGb, kNov1 + 6 * kMsPerDay).ok());  // push
+  ASSERT_TRUE(meter_->RecordStorage("acme", 10 * kGb, kNov1 + 9 * kMsPerDay).ok());  // same
+  ASSERT_TRUE(meter_->RecordStorage("acme", 2 * kGb, kNov1 + 12 * kMsPerDay).ok());  // delete
   Reopen();
   now_ = kDec1;
   // 4 GB x 6 d + 10 GB x 6 d + 2 GB x 18 d = 120 GB-days = 4 GB-months of a 30-day month.
@@ -221,8 +221,7 @@ TEST_F(UsageMeterTest, MeteredMonthGivesTheExpectedBill) {
 
 TEST_F(UsageMeterTest, RefusesBadInput) {
   EXPECT_EQ(meter_->RecordEgress("acme", "s3", 1, kNov1).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(meter_->RecordEgress("acme", "cloud", -1, kNov1).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(meter_->RecordEgress("acme", "cloud", -1, kNov1).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(meter_->RecordRequest("acme", "moon", 1, 1, kNov1).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(meter_->RecordStorage("", 1, kNov1).code(), StatusCode::kInvalidArgument);

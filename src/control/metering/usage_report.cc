@@ -1,7 +1,6 @@
 #include "control/metering/usage_report.h"
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "control/metering/calendar.h"
@@ -12,9 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-json Limit(const std::optional<int64_t>& limit) {
-  return limit ? json(*limit) : json(nullptr);
-}
+json Limit(const std::optional<int64_t>& limit) { return limit ? json(*limit) : json(nullptr); }
 
 json Route(const RouteUsage& route) {
   return {{"requests", route.requests},
@@ -53,20 +50,19 @@ std::string UsageReportJson(const Plan& plan, const MonthUsage& usage, const Bil
                      {{"nodes", Limit(plan.max_nodes)},
                       {"registry_bytes", Limit(plan.max_registry_bytes)},
                       {"egress_bytes", Limit(plan.max_egress_bytes)}}}};
-  report["usage"] = {
-      {"active_nodes", usage.active_nodes},
-      {"node_days", usage.node_days},
-      {"registry_bytes", usage.storage_bytes},
-      {"registry_byte_months", usage.storage_byte_months},
-      {"registry_gb_months", FormatGb(usage.storage_byte_months, 3)},
-      {"egress_registry_bytes", usage.egress_registry_bytes},
-      {"egress_cloud_bytes", usage.egress_cloud_bytes},
-      {"requests",
-       {{"local", Route(usage.local)},
-        {"node", Route(usage.node)},
-        {"cloud", Route(usage.cloud)},
-        {"total", usage.total_requests()},
-        {"in_org_percent", Percent(usage.in_org_permille())}}}};
+  report["usage"] = {{"active_nodes", usage.active_nodes},
+                     {"node_days", usage.node_days},
+                     {"registry_bytes", usage.storage_bytes},
+                     {"registry_byte_months", usage.storage_byte_months},
+                     {"registry_gb_months", FormatGb(usage.storage_byte_months, 3)},
+                     {"egress_registry_bytes", usage.egress_registry_bytes},
+                     {"egress_cloud_bytes", usage.egress_cloud_bytes},
+                     {"requests",
+                      {{"local", Route(usage.local)},
+                       {"node", Route(usage.node)},
+                       {"cloud", Route(usage.cloud)},
+                       {"total", usage.total_requests()},
+                       {"in_org_percent", Percent(usage.in_org_permille())}}}};
   json warning_list = json::array();
   for (const ThresholdWarning& warning : warnings) {
     warning_list.push_back({{"resource", warning.resource},
@@ -102,8 +98,8 @@ std::string UsageReportText(const Plan& plan, const MonthUsage& usage, const Bil
              40) +
          LimitText(plan.max_nodes, false) + "\n";
   out += "  " + Pad("Registry", 11) +
-         Pad(FormatGb(usage.storage_bytes) + " GB held, " +
-                 FormatGb(usage.storage_byte_months, 3) + " GB-months",
+         Pad(FormatGb(usage.storage_bytes) + " GB held, " + FormatGb(usage.storage_byte_months, 3) +
+                 " GB-months",
              40) +
          LimitText(plan.max_registry_bytes, true) + "\n";
   out += "  " + Pad("Egress", 11) +
