@@ -71,7 +71,7 @@ void RegistryImpl::PutModel(const net::HttpRequest& request, const WriterPtr& wr
     auto previous = store_.PutModelTag(tag);
     if (!previous) return SendError(*writer, previous.error());
     Audit(who, "registry.tag.put", ref.ToString() + " -> " + digest_text);
-    AfterTagsChanged(who.org_id);
+    AfterTagsChanged(who.org_id, previous->value_or(""));
     writer->Send(JsonResponse(201, TagJson(tag)));
   });
   if (!started.ok()) SendError(*writer, started);
@@ -107,7 +107,8 @@ void RegistryImpl::DeleteModel(const net::HttpRequest& request, const WriterPtr&
   if (!who) return SendError(*writer, who.error());
   auto ref = ParseModelRef(request.PathParam("ref"));
   if (!ref) return SendError(*writer, ref.error());
-  Status deleted = store_.DeleteModelTag(who->org_id, ref->name, ref->tag);
+  auto tag = store_.GetModelTag(who->org_id, ref->name, ref->tag);
+  Status deleted = tag ? store_.DeleteModelTag(who->org_id, ref->name, ref->tag) : tag.error();
   if (!deleted.ok()) {
     if (deleted.code() == StatusCode::kNotFound) {
       return SendError(*writer, Status::NotFound("no model '" + ref->ToString() + "'"));
@@ -115,7 +116,7 @@ void RegistryImpl::DeleteModel(const net::HttpRequest& request, const WriterPtr&
     return SendError(*writer, deleted);
   }
   Audit(*who, "registry.tag.delete", ref->ToString());
-  AfterTagsChanged(who->org_id);
+  AfterTagsChanged(who->org_id, tag->digest);
   writer->Send(JsonResponse(200, {{"ref", ref->ToString()}, {"deleted", true}}));
 }
 

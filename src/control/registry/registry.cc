@@ -58,18 +58,21 @@ void RegistryImpl::Audit(const auth::Principal& who, std::string action, std::st
   hooks_.Audit(event);
 }
 
-void RegistryImpl::AfterTagsChanged(const std::string& org_id) {
+void RegistryImpl::AfterTagsChanged(const std::string& org_id, const std::string& released) {
   hooks_.ModelTagsChanged(org_id);
   // A tag that moved or went away may have left a blob nothing references. A failed collection
   // is retried by the next one; it never fails the request that triggered it.
-  (void)CollectGarbage();
+  (void)CollectGarbage(released);
 }
 
-Result<size_t> RegistryImpl::CollectGarbage() {
-  LOCAI_ASSIGN_OR_RETURN(std::vector<store::BlobRecord> unreferenced,
-                         store_.UnreferencedBlobs(NowMs() - options_.gc_grace_ms));
+Result<size_t> RegistryImpl::CollectGarbage(const std::string& released) {
+  // The grace spares a blob pushed but not tagged yet; a blob a tag just released had its tag, so
+  // it goes at once.
+  LOCAI_ASSIGN_OR_RETURN(std::vector<store::BlobRecord> unreferenced, store_.UnreferencedBlobs());
+  const int64_t cutoff = NowMs() - options_.gc_grace_ms;
   size_t removed = 0;
   for (const store::BlobRecord& blob : unreferenced) {
+    if (blob.created_at >= cutoff && blob.digest != released) continue;
     // The record goes first, so that no reader finds a record whose bytes are gone.
     Status deleted = store_.DeleteBlobRecord(blob.digest);
     if (!deleted.ok()) continue;  // a tag took it meanwhile

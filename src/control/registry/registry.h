@@ -38,7 +38,7 @@ struct RegistryOptions {
   size_t download_chunk_bytes = 1 << 20;       // file read size when streaming a blob
   size_t max_queued_download_bytes = 4 << 20;  // a download waits while more is queued
   // Garbage collection spares blobs younger than this (a push between PUT and POST /models).
-  int64_t gc_grace_ms = 10 * 60 * 1000;
+  int64_t gc_grace_ms = 10 * 60 * 1000;  // a blob a tag lets go of is collected at once
   // Unix ms; empty: the system clock.
   std::function<int64_t()> now_ms;
 };

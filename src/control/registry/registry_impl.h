@@ -33,7 +33,9 @@ class RegistryImpl {
         tasks_(options_.max_tasks) {}
 
   Status RegisterRoutes(net::Router& router);
-  Result<size_t> CollectGarbage();
+  // Deletes unreferenced blobs older than gc_grace_ms, and `released` (a digest a tag just let
+  // go of) whatever its age when nothing references it.
+  Result<size_t> CollectGarbage(const std::string& released = "");
 
   // upload_routes.cc
   void StartUpload(const net::HttpRequest& request, const WriterPtr& writer);
@@ -61,7 +63,9 @@ class RegistryImpl {
   // Streams [first, first + length) of the file at `path` (a task thread).
   void StreamFile(const std::string& path, uint64_t first, uint64_t length,
                   const WriterPtr& writer, const std::atomic<bool>& stopping);
-  void AfterTagsChanged(const std::string& org_id);
+  // Tells the fleet and collects garbage (`released`: the digest a tag moved away from or that a
+  // deleted tag pointed at).
+  void AfterTagsChanged(const std::string& org_id, const std::string& released);
 
   store::Store& store_;
   store::blob::BlobStore& blobs_;

@@ -60,7 +60,6 @@ class ControlServerTest : public ::testing::Test {
     options.port = 0;
     options.io_threads = 2;
     options.registry = registry_options_;
-    options.registry.gc_grace_ms = 0;
     options.log = [](std::string_view) {};
     auto started = ControlServer::Start(options);
     ASSERT_TRUE(started) << started.error().ToString();
@@ -332,11 +331,16 @@ TEST_F(ControlServerTest, PushResumePullDeleteAndRestart) {
   ASSERT_EQ(whole.status, 200);
   EXPECT_TRUE(whole.body == model);
 
-  // Deleting the only tag collects the blob, in the database and on disk.
+  // A blob pushed but not tagged yet is spared by the collection (its grace period) ...
+  const std::string tiny = ReadFile(std::string(LOCAI_CONFORMANCE_DIR) + "/models/tiny-f32.gguf");
+  ASSERT_EQ(Push(deployer, tiny, DigestOf(tiny)).status, 201);
+
+  // ... while deleting the only tag of a blob collects it, in the database and on disk.
   auto deleted = Call("DELETE", "/v1/registry/models/acme/small:q4", deployer);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_FALSE(std::filesystem::exists(BlobPath(digest)));
-  EXPECT_EQ(BlobFiles(), 0u);
+  EXPECT_TRUE(std::filesystem::exists(BlobPath(DigestOf(tiny))));
+  EXPECT_EQ(BlobFiles(), 1u);
   EXPECT_EQ(Call("GET", "/v1/registry/models/acme/small:q4", deployer).status, 404);
   EXPECT_EQ(Call("GET", "/v1/registry/blobs/" + digest, deployer).status, 404);
 }
