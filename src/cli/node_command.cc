@@ -1,20 +1,37 @@
 // locai node [--models DIR ...]: the OpenAI- and Anthropic-compatible server of this device.
+// locai node --join URL --token T [--name N]: enrol with a control plane once (the credential goes
+// to <data>/node/credential.json), then serve the models it deploys; later starts find the
+// credential and need neither flag (docs/control-plane.md).
 // locai node models --models DIR: list the models of a directory (NAME<TAB>FILE<TAB>SIZE).
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "net/egress/connector.h"
+#include "net/http/url.h"
+#include "node/agent/blob_puller.h"
+#include "node/agent/capabilities.h"
+#include "node/agent/credential.h"
+#include "node/agent/fleet_agent.h"
+#include "node/agent/fleet_link.h"
+#include "node/agent/node_model_host.h"
 #include "node/model_directory.h"
 #include "node/node_server.h"
 
 namespace locai::cli {
 namespace {
+
+namespace agent = locai::node::agent;
 
 struct NodeFlags {
   std::string models_dir;
@@ -33,7 +50,89 @@ struct NodeFlags {
   int64_t header_timeout_ms = 10'000;
   int64_t body_timeout_ms = 30'000;
   int64_t idle_timeout_ms = 60'000;
+  // The fleet.
+  std::string data_dir;
+  std::string join_url;
+  std::string token;
+  std::string name;
+  uint64_t report_memory = 0;
 };
+
+constexpr int kExitRevoked = 3;
+
+// --data, else $LOCAI_HOME, else ~/.locai.
+std::string DataDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* home = std::getenv("LOCAI_HOME"); home != nullptr && *home != '\0') return home;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.locai";
+  }
+  Fail(Status::InvalidArgument("--data DIR is required (neither LOCAI_HOME nor HOME is set)"), 2);
+}
+
+std::string HostName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "node";
+  return host;
+}
+
+// The only egress a fleet node needs: its control plane.
+net::egress::Connector ControlPlaneConnector(const std::string& server_url) {
+  auto url = OrFail(net::ParseUrl(server_url));
+  net::egress::EgressRule rule;
+  rule.allow = true;
+  rule.host = url.host;
+  rule.port = url.port;
+  return net::egress::Connector(net::egress::ConnectorOptions{.rules = {rule}});
+}
+
+agent::CapabilityOptions CapabilityOptionsOf(const NodeFlags& f, const std::string& data_dir) {
+  agent::CapabilityOptions options;
+  options.data_dir = data_dir;
+  if (f.memory_limit > 0) options.memory_limit = f.memory_limit;
+  if (f.report_memory > 0) options.report_memory = f.report_memory;
+  return options;
+}
+
+// Enrols with --join/--token when there is no credential yet; loads the stored one otherwise.
+// nullopt: not a fleet node (no --join, no credential).
+std::optional<agent::Credential> ObtainCredential(const NodeFlags& f, const std::string& data_dir) {
+  const std::string path = agent::CredentialPath(data_dir);
+  auto stored = agent::LoadCredential(path);
+  if (stored) {
+    if (!f.join_url.empty() && stored->server_url != f.join_url) {
+      std::fprintf(stderr,
+                   "warning: already enrolled with %s as node %s; ignoring --join %s (delete %s to "
+                   "enrol again)\n",
+                   stored->server_url.c_str(), stored->node_id.c_str(), f.join_url.c_str(),
+                   path.c_str());
+    }
+    return *stored;
+  }
+  if (stored.error().code() != StatusCode::kNotFound) Fail(stored.error());
+  if (f.join_url.empty()) {
+    if (!f.token.empty()) Fail(Status::InvalidArgument("--token needs --join URL"), 2);
+    return std::nullopt;
+  }
+  if (f.token.empty()) {
+    Fail(Status::InvalidArgument("--join needs --token (a join token from 'locai nodes token')"),
+         2);
+  }
+  net::egress::Connector connector = ControlPlaneConnector(f.join_url);
+  agent::EnrollOptions options;
+  options.capabilities =
+      agent::CapabilitiesToJson(agent::ProbeCapabilities(CapabilityOptionsOf(f, data_dir)));
+  const std::string name = f.name.empty() ? HostName() : f.name;
+  agent::Credential credential =
+      OrFail(agent::Enroll(f.join_url, f.token, name, connector, options));
+  OrFail(agent::SaveCredential(path, credential));
+  std::printf("enrolled as node %s (org %s%s%s) with %s; credential stored in %s\n",
+              credential.node_id.c_str(), credential.org.c_str(),
+              credential.group.empty() ? "" : ", group ", credential.group.c_str(),
+              credential.server_url.c_str(), path.c_str());
+  std::fflush(stdout);
+  return credential;
+}
 
 void ListModels(const std::string& dir) {
   auto directory = OrFail(node::ModelDirectory::Scan(dir));
@@ -50,8 +149,14 @@ void ListModels(const std::string& dir) {
 }
 
 void Serve(const NodeFlags& f) {
-  if (f.models_dir.empty()) Fail(Status::InvalidArgument("--models DIR is required"), 2);
   if (f.port < 0 || f.port > 65535) Fail(Status::InvalidArgument("--port must be 0..65535"), 2);
+  const std::string data_dir = DataDir(f.data_dir);
+  const std::optional<agent::Credential> credential = ObtainCredential(f, data_dir);
+  if (f.models_dir.empty() && !credential) {
+    Fail(Status::InvalidArgument("--models DIR is required (or --join URL --token T to serve the "
+                                 "models a control plane deploys)"),
+         2);
+  }
   node::NodeOptions options;
   options.models_dir = f.models_dir;
   options.host = f.host;
@@ -88,9 +193,66 @@ void Serve(const NodeFlags& f) {
   std::printf("locai node listening on %s\n", server->url().c_str());
   std::fflush(stdout);
 
+  // The fleet: the parts below live until the agent has stopped.
+  std::unique_ptr<net::egress::Connector> connector;
+  std::unique_ptr<agent::BlobPuller> puller;
+  std::unique_ptr<agent::NodeModelHost> host;
+  std::unique_ptr<agent::FleetAgent> fleet;
+  std::atomic<bool> revoked{false};
+  if (credential) {
+    connector =
+        std::make_unique<net::egress::Connector>(ControlPlaneConnector(credential->server_url));
+    agent::BlobPullerOptions puller_options;
+    puller_options.blobs_dir = data_dir + "/node/blobs";
+    puller_options.server_url = credential->server_url;
+    puller_options.http = agent::ControlPlaneHttpOptions(credential->ca_sha256);
+    puller_options.signer = [c = *credential](std::string_view method, std::string_view target,
+                                              net::HttpHeaders* headers) {
+      return agent::SignRequest(c, method, target, agent::UnixNow(), headers);
+    };
+    puller = std::make_unique<agent::BlobPuller>(std::move(puller_options), *connector);
+    node::ModelManager& models = server->models();
+    host = std::make_unique<agent::NodeModelHost>(*puller, models);
+    agent::FleetAgentOptions fleet_options;
+    fleet_options.node_id = credential->node_id;
+    fleet_options.server_name = credential->server_url;
+    fleet_options.connect = agent::WebSocketLinkFactory(*credential, *connector);
+    fleet_options.host = host.get();
+    const agent::CapabilityOptions capability_options = CapabilityOptionsOf(f, data_dir);
+    fleet_options.capabilities = [&models, capability_options] {
+      agent::CapabilityOptions options = capability_options;
+      options.committed_bytes = agent::SampleLoad(models).committed_bytes;
+      return agent::CapabilitiesToJson(agent::ProbeCapabilities(options));
+    };
+    fleet_options.load = [&models] {
+      const agent::NodeLoad load = agent::SampleLoad(models);
+      return agent::AgentLoad{load.queue_depth, load.generated_tokens};
+    };
+    fleet_options.log = [](std::string_view level, std::string_view message) {
+      std::fprintf(stderr, "fleet %.*s: %.*s\n", static_cast<int>(level.size()), level.data(),
+                   static_cast<int>(message.size()), message.data());
+    };
+    fleet_options.on_revoked = [&revoked](std::string_view) {
+      revoked = true;
+      ::kill(::getpid(), SIGTERM);  // wakes the sigwait below
+    };
+    fleet = std::make_unique<agent::FleetAgent>(std::move(fleet_options));
+    OrFail(fleet->Start());
+    std::printf("node %s joining %s\n", credential->node_id.c_str(),
+                credential->server_url.c_str());
+    std::fflush(stdout);
+  }
+
   int received = 0;
   sigwait(&signals, &received);
+  if (fleet) fleet->Stop();
   server->Stop();
+  if (revoked) {
+    Fail(Status::Unauthenticated("this node was revoked by the control plane; delete " +
+                                 agent::CredentialPath(data_dir) +
+                                 " and join again with a new token to serve its models"),
+         kExitRevoked);
+  }
 }
 
 }  // namespace
@@ -123,6 +285,15 @@ void RegisterNodeCommand(CLI::App& app) {
   cmd->add_option("--header-timeout-ms", flags->header_timeout_ms)->capture_default_str();
   cmd->add_option("--body-timeout-ms", flags->body_timeout_ms)->capture_default_str();
   cmd->add_option("--idle-timeout-ms", flags->idle_timeout_ms)->capture_default_str();
+  cmd->add_option("--data", flags->data_dir,
+                  "Data directory for the credential and pulled models (default: LOCAI_HOME, "
+                  "else ~/.locai)");
+  cmd->add_option("--join", flags->join_url,
+                  "Control plane URL to enrol with (once; later starts use the stored credential)");
+  cmd->add_option("--token", flags->token, "Join token for --join");
+  cmd->add_option("--name", flags->name, "Node name reported at enrolment (default: host name)");
+  cmd->add_option("--report-memory", flags->report_memory,
+                  "Report this many bytes of memory to the control plane (testing)");
 
   auto list_dir = std::make_shared<std::string>();
   auto* models = cmd->add_subcommand("models", "List the models of a directory: NAME\\tFILE\\tSIZE");

@@ -170,6 +170,25 @@ TEST(NodeServerTest, ListsAndGetsModelsInBothFormats) {
   EXPECT_EQ(Body(missing_anthropic)["error"]["type"], "not_found_error");
 }
 
+TEST(NodeServerTest, ModelsAddedAtRunTimeAreListedByTheirNames) {
+  Node node;
+  ModelFile file;
+  file.id = "sha256:0123";
+  file.file_name = "0123";
+  file.path = ConformanceModel("stories260K.gguf");
+  file.list_id = false;
+  ASSERT_TRUE(node.server->models().AddModel(file, {"llama3.2:1b"}).ok());
+  json body = Body(node.Get("/v1/models"));
+  ASSERT_EQ(body["data"].size(), 3u);
+  EXPECT_EQ(body["data"][2]["id"], "llama3.2:1b");
+  EXPECT_EQ(node.Get("/v1/models/llama3.2:1b").status, 200);
+  EXPECT_EQ(Body(node.Get("/health"))["available_models"], 2);
+
+  ASSERT_TRUE(node.server->models().RemoveModel("sha256:0123").ok());
+  EXPECT_EQ(Body(node.Get("/v1/models"))["data"].size(), 2u);
+  EXPECT_EQ(node.Get("/v1/models/llama3.2:1b").status, 404);
+}
+
 TEST(NodeServerTest, ChatCompletionIsDeterministicPerSeedAndStreamsTheSameText) {
   Node node;
   const std::string request =
