@@ -99,7 +99,16 @@ void FleetAgent::LinkLoop() {
     }
     auto connected = options_.connect();
     if (!connected) {
-      Log("warn", "cannot connect the fleet link: " + connected.error().ToString());
+      const Status& error = connected.error();
+      if (error.code() == StatusCode::kUnauthenticated ||
+          error.code() == StatusCode::kPermissionDenied) {
+        Log("error",
+            "the control plane refused this node's credential (revoked, or clocks more "
+            "than 2 minutes apart); retrying: " +
+                error.message());
+      } else {
+        Log("warn", "cannot connect the fleet link: " + error.ToString());
+      }
     } else {
       std::shared_ptr<FleetLink> link(std::move(*connected));
       if (RunConnection(link)) failures = 0;
