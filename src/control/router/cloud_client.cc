@@ -6,6 +6,7 @@
 #include "api/anthropic/version.h"
 #include "api/common/sse.h"
 #include "api/translate/request_translate.h"
+#include "api/translate/response_translate.h"
 
 namespace locai::control::router {
 namespace {
@@ -92,8 +93,9 @@ Result<CloudCompletion> CloudClient::Stream(const api::GenerationRequest& reques
   UpstreamStreamReader reader(provider_.name, provider_.kind);
   api::SseParser parser;
   BodyShape shape = BodyShape::kUnknown;
-  std::string document;  // the start of a non-SSE body, for the error message
-  Status stopped;        // why the callback stopped the transfer
+  std::string document;  // a non-SSE body (error or whole answer), up to max_document_bytes
+  bool document_truncated = false;
+  Status stopped;  // why the callback stopped the transfer
   auto on_chunk = [&](std::string_view bytes) -> bool {
     if (shape == BodyShape::kUnknown) {
       size_t first = bytes.find_first_not_of(" \t\r\n");
@@ -103,7 +105,8 @@ Result<CloudCompletion> CloudClient::Stream(const api::GenerationRequest& reques
     }
     if (shape == BodyShape::kDocument) {
       size_t room =
-          options_.max_error_body_bytes - std::min(options_.max_error_body_bytes, document.size());
+          options_.max_document_bytes - std::min(options_.max_document_bytes, document.size());
+      if (bytes.size() > room) document_truncated = true;
       document.append(bytes.substr(0, room));
       return true;  // read to the end, so the connection can be reused
     }
@@ -137,11 +140,37 @@ Result<CloudCompletion> CloudClient::Stream(const api::GenerationRequest& reques
   if (response->status < 200 || response->status > 299) {
     return Err(ProviderErrorStatus(provider_.name, response->status, document));
   }
+  if (shape == BodyShape::kDocument) {
+    if (document_truncated) {
+      return Err(Status::DataLoss("cloud provider '" + provider_.name + "' answered with over " +
+                                  std::to_string(options_.max_document_bytes) + " bytes"));
+    }
+    return ReadWholeAnswer(document, on_delta);
+  }
   if (!reader.done()) {
     return Err(Status::Unavailable("cloud provider '" + provider_.name +
                                    "' ended the stream before it finished"));
   }
   return reader.completion();
+}
+
+Result<CloudCompletion> CloudClient::ReadWholeAnswer(std::string_view body,
+                                                     const DeltaCallback& on_delta) const {
+  api::ApiResult<api::GenerationResult> parsed = provider_.kind == ProviderKind::kAnthropic
+                                                     ? api::translate::ParseAnthropicMessage(body)
+                                                     : api::translate::ParseChatCompletion(body);
+  if (!parsed) {
+    return Err(Status::DataLoss("cloud provider '" + provider_.name +
+                                "' sent a malformed answer: " + parsed.error().message));
+  }
+  if (!parsed->text.empty() && !on_delta(parsed->text)) {
+    return Err(Status::Cancelled("the caller stopped the cloud stream"));
+  }
+  CloudCompletion completion;
+  completion.finish_reason = parsed->finish_reason;
+  completion.stop_sequence = parsed->stop_sequence;
+  completion.usage = parsed->usage;
+  return completion;
 }
 
 Result<api::GenerationResult> CloudClient::Complete(const api::GenerationRequest& request,

@@ -11,6 +11,9 @@
 // purpose "cloud:<provider name>"; a denied destination is PermissionDenied before any byte is
 // sent.
 //
+// A provider that ignores `stream` and answers 200 with one JSON body is read with
+// api::translate::ParseChatCompletion / ParseAnthropicMessage and its text handed over as one
+// delta.
 // Errors: the provider's error response or streamed error event mapped as upstream_stream.h
 // says; InvalidArgument when the request cannot be expressed for the provider (e.g. no user turn
 // for Anthropic), or the provider restricts models and `upstream_model` is not one of them;
@@ -43,9 +46,11 @@ struct CloudClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds read_timeout{120'000};  // per wait for the next bytes
   int64_t default_max_tokens = 4096;  // Anthropic requires max_tokens; used when none was asked
-  size_t max_error_body_bytes = 64 << 10;  // an error body is read up to this much
-  size_t max_event_bytes = 4 << 20;        // a single SSE event larger than this is refused
-  std::string ca_file;                     // PEM CA bundle for https; empty: the system's
+  // A body that is not an SSE stream (an error response, or a whole answer from a provider that
+  // ignored `stream`) is kept up to this much; a longer one is DataLoss when it is an answer.
+  size_t max_document_bytes = 4 << 20;
+  size_t max_event_bytes = 4 << 20;  // a single SSE event larger than this is refused
+  std::string ca_file;               // PEM CA bundle for https; empty: the system's
 };
 
 // Receives each piece of answer text as it arrives; false stops the stream (Cancelled).
@@ -76,6 +81,9 @@ class CloudClient {
  private:
   Result<net::ClientRequest> BuildRequest(const api::GenerationRequest& request,
                                           std::string_view upstream_model) const;
+  // A 200 answer that came as one JSON document instead of a stream.
+  Result<CloudCompletion> ReadWholeAnswer(std::string_view body,
+                                          const DeltaCallback& on_delta) const;
 
   ProviderConfig provider_;
   CloudClientOptions options_;

@@ -228,6 +228,21 @@ TEST(CloudClient, StreamedErrorEventAfterDeltas) {
   }
 }
 
+TEST(CloudClient, ProviderThatIgnoresStreamAnswersInOneDelta) {
+  for (ProviderKind kind : {ProviderKind::kOpenAi, ProviderKind::kAnthropic}) {
+    FakeUpstream upstream(
+        UpstreamScript{.deltas = {"all ", "at once"}, .whole_json = true, .finish = "length"});
+    net::egress::Connector connector = LoopbackConnector();
+    CloudClient client(Provider(kind, upstream), connector);
+    Collected got;
+    Result<CloudCompletion> done = client.Stream(OpenAiClientRequest(), "m", got.Sink());
+    ASSERT_TRUE(done) << done.error().ToString();
+    EXPECT_EQ(got.deltas, (std::vector<std::string>{"all at once"}));
+    EXPECT_EQ(done->finish_reason, api::FinishReason::kLength);
+    EXPECT_EQ(done->usage, (api::Usage{7, 3}));
+  }
+}
+
 TEST(CloudClient, EgressDeniedMakesNoConnection) {
   FakeUpstream upstream(UpstreamScript{});
   net::egress::Connector connector = std::move(*net::egress::Connector::FromRules({}));

@@ -81,6 +81,36 @@ void FakeUpstream::Serve(const net::HttpRequest& request, net::ResponseWriter& w
       deltas.push_back(text.substr(at, script_.echo_piece_bytes));
     }
   }
+  if (script_.whole_json) {
+    std::string text;
+    for (const std::string& delta : deltas) text += delta;
+    json body;
+    if (anthropic) {
+      body = {{"id", "msg_fake"},
+              {"type", "message"},
+              {"role", "assistant"},
+              {"model", "fake"},
+              {"content", json::array({{{"type", "text"}, {"text", text}}})},
+              {"stop_reason", script_.finish == "length" ? "max_tokens" : "end_turn"},
+              {"stop_sequence", nullptr},
+              {"usage",
+               {{"input_tokens", script_.prompt_tokens},
+                {"output_tokens", script_.completion_tokens}}}};
+    } else {
+      body = {{"id", "chatcmpl-fake"},
+              {"object", "chat.completion"},
+              {"created", 1},
+              {"model", "fake"},
+              {"choices", json::array({{{"index", 0},
+                                        {"message", {{"role", "assistant"}, {"content", text}}},
+                                        {"finish_reason", script_.finish}}})},
+              {"usage",
+               {{"prompt_tokens", script_.prompt_tokens},
+                {"completion_tokens", script_.completion_tokens}}}};
+    }
+    writer.Send(net::HttpResponse::Json(200, body.dump()));
+    return;
+  }
   net::HttpHeaders headers;
   headers.Set("Content-Type", "text/event-stream");
   writer.StartStream(200, headers);

@@ -29,6 +29,7 @@ struct UpstreamScript {
   size_t echo_piece_bytes = 0;
   int error_status = 0;  // non-zero: answer this status with `error_body`, no stream
   std::string error_body;
+  bool whole_json = false;        // ignore `stream`: answer 200 with one JSON body
   bool cut_before_end = false;    // close after the deltas, without the end events
   std::string stream_error_type;  // non-empty: after the deltas, an error event of this type
   int64_t prompt_tokens = 7;
