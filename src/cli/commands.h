@@ -13,6 +13,11 @@ void RegisterModelCommand(CLI::App& app);  // locai model inspect|tokenize|eval|
 void RegisterRunCommand(CLI::App& app);    // locai run MODEL [-p PROMPT]
 void RegisterBenchCommand(CLI::App& app);  // locai bench MODEL
 void RegisterNodeCommand(CLI::App& app);   // locai node [--models DIR ...] | node models
+void RegisterServerCommand(CLI::App& app);  // locai server [--data DIR ...] (the control plane)
+void RegisterNodesCommand(CLI::App& app);   // locai nodes ls|show|label|revoke|token ...
+void RegisterModelsCommand(CLI::App& app);  // locai models push|ls|show|rm|tag (the registry)
+void RegisterDeployCommand(CLI::App& app);  // locai deploy [rollback] | deployments ls|rm
+void RegisterKeysCommand(CLI::App& app);    // locai keys create|ls|revoke
 
 // Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
 [[noreturn]] void Fail(const Status& status, int exit_code = 1);

@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
   locai::cli::RegisterModelCommand(app);
   locai::cli::RegisterBenchCommand(app);
   locai::cli::RegisterNodeCommand(app);
+  locai::cli::RegisterServerCommand(app);
+  locai::cli::RegisterNodesCommand(app);
+  locai::cli::RegisterModelsCommand(app);
+  locai::cli::RegisterDeployCommand(app);
+  locai::cli::RegisterKeysCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
