@@ -287,6 +287,11 @@ TEST(HubTest, HeartbeatsPersistChangesAtOnceAndTheRestAtMostEveryInterval) {
   EXPECT_TRUE(Eventually([&] {
     return env.store().GetNode(node.id)->models_json.find(Digest('d')) != std::string::npos;
   }));
+  // "removed": the node no longer holds it.
+  ASSERT_TRUE((*link)->Send(ModelStatus(Digest('d'), "removed")).ok());
+  EXPECT_TRUE(Eventually([&] {
+    return env.store().GetNode(node.id)->models_json.find(Digest('d')) == std::string::npos;
+  }));
 }
 
 TEST(HubTest, ANewConnectionOfTheSameNodeReplacesTheOld) {

@@ -146,10 +146,14 @@ void FleetImpl::OnLinkMessage(uint64_t session_id, const std::string& text) {
       if (message->has_models) {
         session.models.clear();
         for (auto& report : message->models) {
+          if (report.state == "removed") continue;
           std::string digest = report.digest;
           session.models[digest] = std::move(report);
         }
       }
+    } else if (message->model_status.state == "removed") {
+      // Unloaded and deleted: no longer held.
+      session.models.erase(message->model_status.digest);
     } else {
       ModelReport& report = session.models[message->model_status.digest];
       // A model_status may leave out the names the node reported before.
@@ -183,7 +187,9 @@ void FleetImpl::HandleHello(uint64_t session_id, const NodeMessage& message) {
       if (!message.capabilities.is_null()) session.capabilities = message.capabilities;
       if (message.has_models) {
         session.models.clear();
-        for (const auto& report : message.models) session.models[report.digest] = report;
+        for (const auto& report : message.models) {
+          if (report.state != "removed") session.models[report.digest] = report;
+        }
       }
       session.desired_sent = false;
       copy = session;
