@@ -107,6 +107,7 @@ std::optional<agent::Credential> ObtainCredential(const NodeFlags& f, const std:
                    stored->server_url.c_str(), stored->node_id.c_str(), f.join_url.c_str(),
                    path.c_str());
     }
+    std::printf("node %s: credential from %s\n", stored->node_id.c_str(), path.c_str());
     return *stored;
   }
   if (stored.error().code() != StatusCode::kNotFound) Fail(stored.error());
