@@ -233,9 +233,13 @@ test('bad uploads: digests with ../ or the wrong length, bytes that do not match
   assertError(await patch(id, 5, Buffer.alloc(10)), 409);
   assertError(await patch(id, 20, Buffer.alloc(10)), 409);
   assert.equal((await server.request('GET', `/v1/registry/uploads/${id}`)).json.offset, 10);
-  for (const unknown of ['up_doesnotexist', '..%2F..%2Flocai.db', 'x'.repeat(300)]) {
-    assertError(await server.request('GET', `/v1/registry/uploads/${unknown}`), 404);
-    assertError(await patch(unknown, 0, Buffer.alloc(10)), 404);
+  assertError(await server.request('GET', '/v1/registry/uploads/up_doesnotexist'), 404);
+  assertError(await patch('up_doesnotexist', 0, Buffer.alloc(10)), 404);
+  for (const unknown of ['..%2F..%2Flocai.db', '..%2F..%2Fadmin.key', 'x'.repeat(300)]) {
+    for (const r of [await server.request('GET', `/v1/registry/uploads/${unknown}`), await patch(unknown, 0, Buffer.alloc(10))]) {
+      assert.ok(r.status === 400 || r.status === 404, `upload id ${unknown}: ${r.status} ${r.text}`);
+      assert.ok(r.json?.error?.message, r.text);
+    }
   }
   for (const size of [0, -1, 'big', 1e300]) {
     const s = await server.request('POST', '/v1/registry/uploads', { body: { size } });

@@ -427,7 +427,11 @@ export class FleetNode {
     const m = await this.proc.waitLine(LISTENING, { timeoutMs: startTimeoutMs });
     this.url = m[1].replace(/\/$/, '');
     this.baseURL = `${this.url}/v1`;
-    this.credential = JSON.parse(fs.readFileSync(path.join(this.dataDir, 'node', 'credential.json'), 'utf8'));
+    const file = path.join(this.dataDir, 'node', 'credential.json');
+    this.credential = await waitFor(() => {
+      if (!this.proc.alive()) throw new Error(`the node exited:\n${this.proc.tail()}`);
+      return fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8'));
+    }, { timeoutMs: 15_000, what: file });
     this.id = this.credential.node_id;
   }
 
