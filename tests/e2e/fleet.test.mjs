@@ -2,7 +2,7 @@
 // `locai node --join` processes reporting different memory. A conformance model is pushed and
 // deployed to their group; placement skips the node that is too small with its reason, the others
 // pull it, report `ready` and serve it on their own /v1 API (official OpenAI SDK). The server
-// restarts and loses nothing; a node restarted in the middle of a pull resumes it; removing the
+// restarts and loses nothing; a node killed -9 in the middle of a pull resumes it; removing the
 // deployment unloads and deletes the model on the nodes; a revoked node is cut off within 5 s.
 //
 // The tests of this file run in order and share the fleet.
@@ -16,7 +16,7 @@ import {
 } from './lib/fleet.mjs';
 
 const STORIES_FILE = conformanceModel('stories260K');
-const F16_FILE = conformanceModel('small-f16');
+const F16_FILE = conformanceModel('small-f16');  // 7.2 MB
 const MODEL = 'stories:260k';
 const CTX = 256;
 const PARALLEL = 2;
@@ -177,46 +177,72 @@ test('restart the server: nodes reconnect, deployments, registry and nodes intac
   }
 });
 
-test('a node restarted in the middle of a pull resumes from its partial file', async () => {
-  // big-2 stops; its next model is deployed while it is away; it left the first 3 MB of the blob
-  // in <blob>.partial (as an interrupted transfer does). The registry's copy of those first
-  // bytes is then damaged: a node that resumed (Range from 3 MB) ends with a verified blob, one
-  // that started over would fail the digest check.
+test('a node killed -9 in the middle of a pull resumes from its partial file after the restart', async (t) => {
+  // big-2 is throttled (SIGSTOP, then SIGCONT for a few ms, over and over) while it pulls a 7 MB
+  // model, and killed -9 as soon as its <blob>.partial holds some bytes. The registry's copy of
+  // those bytes is then damaged: a node that resumes (Range from the partial size) ends with a
+  // verified blob, one that started over would fail the digest check.
   const node = nodes['big-2'];
-  const { code } = await node.stop();
-  assert.equal(code, 0, node.proc.tail());
+  const bytes = fs.readFileSync(F16_FILE);
   const pushed = await server.cliJson(['models', 'push', F16_FILE, '--name', 'small/f16:v1']);
   const digest = pushed.digest;
-  const bytes = fs.readFileSync(F16_FILE);
-  const resumeAt = 3 << 20;
-  const partial = `${node.blobPath(digest)}.partial`;
-  fs.mkdirSync(partial.slice(0, partial.lastIndexOf('/')), { recursive: true });
-  fs.writeFileSync(partial, bytes.subarray(0, resumeAt));
-
+  const final = node.blobPath(digest);
+  const partial = `${final}.partial`;
   const hex = digest.slice(7);
   const serverBlob = `${server.dataDir}/server/blobs/sha256/${hex.slice(0, 2)}/${hex}`;
-  const damaged = Buffer.from(bytes);
-  damaged[1000] ^= 0xff;
   const mode = fs.statSync(serverBlob).mode;
-  fs.chmodSync(serverBlob, 0o600);
-  fs.writeFileSync(serverBlob, damaged);
+
+  const pid = node.proc.proc.pid;
+  let held = 0;
+  let state = null;
   try {
-    await server.cliJson(['deploy', 'small/f16:v1', '--to', `nodes=${node.id}`, '--name', 'f16', '--ctx', '128', '--parallel', '1']);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await server.cliJson(['deploy', 'small/f16:v1', '--to', `nodes=${node.id}`, '--name', 'f16',
+                            '--ctx', '128', '--parallel', '1']);
+      const deadline = Date.now() + 20_000;
+      for (let round = 1; Date.now() < deadline; round++) {
+        process.kill(pid, 'SIGCONT');
+        await sleep(2);
+        process.kill(pid, 'SIGSTOP');
+        await sleep(15);  // stopped: its files are still
+        assert.ok(!fs.existsSync(final), 'the throttled pull finished before it could be cut');
+        held = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+        if (held > 0) break;
+        if (round % 20 === 0) {
+          state = (await server.deployment('f16')).nodes.find((n) => n.node_id === node.id);
+          if (state?.state === 'failed') break;
+        }
+      }
+    } finally {
+      await node.kill9();
+    }
+    assert.ok(held > 0 && held < bytes.length,
+              `partial bytes at the kill: ${held} of ${bytes.length}; node state ${JSON.stringify(state)}`);
+    assert.ok(fs.readFileSync(partial).equals(bytes.subarray(0, held)), 'the partial file holds the first bytes');
+    t.diagnostic(`killed with ${held} of ${bytes.length} bytes in the partial file`);
+
+    const damaged = Buffer.from(bytes);
+    damaged[Math.floor(held / 2)] ^= 0xff;
+    fs.chmodSync(serverBlob, 0o600);
+    fs.writeFileSync(serverBlob, damaged);
     await node.launch();  // from its stored credential
     await server.waitDeploymentStates('f16', { [node.id]: 'ready' }, { timeoutMs: 30_000 });
+    assert.ok(!fs.existsSync(partial), 'the partial file became the blob');
+    assert.ok(fs.readFileSync(final).equals(bytes), 'the resumed blob is the pushed file');
+    assert.ok((await node.modelIds()).includes('small/f16:v1'));
   } finally {
     fs.writeFileSync(serverBlob, bytes);
     fs.chmodSync(serverBlob, mode);
+    if (!node.alive()) await node.launch();  // the later tests need big-2
+    // Undeployed, the model goes from the node, partial file included.
+    const removed = await server.cli(['deployments', 'rm', 'f16']);
+    assert.equal(removed.code, 0, removed.stderr);
   }
-  assert.ok(!fs.existsSync(partial), 'the partial file became the blob');
-  assert.ok(fs.readFileSync(node.blobPath(digest)).equals(bytes), 'the resumed blob is the pushed file');
-  assert.ok((await node.modelIds()).includes('small/f16:v1'));
-  // The stories deployment came back on the restarted node too.
+  await waitFor(() => !fs.existsSync(final) && !fs.existsSync(partial),
+                { what: 'the f16 model (and any partial file) deleted on big-2' });
+  // The stories deployment is back on the restarted node too.
   await server.waitDeploymentStates('stories', { [node.id]: 'ready' });
-
-  const removed = await server.cli(['deployments', 'rm', 'f16']);
-  assert.equal(removed.code, 0, removed.stderr);
-  await waitFor(() => !fs.existsSync(node.blobPath(digest)), { what: 'f16 deleted on big-2' });
 });
 
 test('remove the deployment: the nodes unload the model and delete its file', async () => {
@@ -225,7 +251,7 @@ test('remove the deployment: the nodes unload the model and delete its file', as
   for (const node of [nodes['big-1'], nodes['big-2']]) {
     await waitFor(async () => !(await node.modelIds()).includes(MODEL) && !fs.existsSync(node.blobPath(storiesDigest)),
                   { timeoutMs: 15_000, what: `${node.name} to unload and delete ${MODEL}` });
-    assert.deepEqual(node.blobFiles(), []);
+    assert.deepEqual(node.blobFiles().filter((f) => f.includes(storiesDigest.slice(7))), []);
     const r = await fetch(`${node.baseURL}/chat/completions`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),

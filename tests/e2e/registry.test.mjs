@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TINY, modelDir } from './lib/harness.mjs';
 import {
   ControlServer, conformanceModel, digestOf, digestOfFile, listFiles, waitFor, sleep,
 } from './lib/fleet.mjs';
@@ -168,6 +169,26 @@ test('resumable upload: a cut-off chunk, GET offset, 409 on a wrong offset, cont
   r = await server.request('GET', `/v1/registry/blobs/${digest}`, { headers: { Range: `bytes=${bytes.length}-` } });
   assert.equal(r.status, 416);
   assertNothingOutsideStore();
+});
+
+test('a 25 MB model: pushed in chunks, pulled whole and by Range from the middle', async () => {
+  // Larger than the server's per-connection write queue (8 MiB): the download must pace itself.
+  const file = path.join(modelDir(), `${TINY}.gguf`);
+  const bytes = fs.readFileSync(file);
+  assert.ok(bytes.length > 20 << 20, `${file} is ${bytes.length} bytes`);
+  const pushed = await server.cliJson(['models', 'push', file, '--name', 'tiny/llama3:q8']);
+  assert.equal(pushed.digest, digestOf(bytes));
+  assert.equal(pushed.size, bytes.length);
+  const whole = await server.request('GET', `/v1/registry/blobs/${pushed.digest}`, { timeoutMs: 60_000 });
+  assert.equal(whole.status, 200);
+  assert.equal(whole.raw.length, bytes.length, 'the whole body arrives');
+  assert.ok(whole.raw.equals(bytes));
+  const from = 10_000_000;
+  const tail = await server.request('GET', `/v1/registry/blobs/${pushed.digest}`, {
+    headers: { Range: `bytes=${from}-` }, timeoutMs: 60_000 });
+  assert.equal(tail.status, 206);
+  assert.equal(tail.headers['content-range'], `bytes ${from}-${bytes.length - 1}/${bytes.length}`);
+  assert.ok(tail.raw.equals(bytes.subarray(from)));
 });
 
 test('bad manifests: malformed JSON, bad digests, bad names, unknown blobs are 400/404', async () => {

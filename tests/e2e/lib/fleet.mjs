@@ -199,7 +199,11 @@ export function httpsRequest(base, target, { method = 'GET', body, headers = {},
       servername: net.isIP(hostname) ? undefined : hostname, agent: false, timeout: timeoutMs,
     }, (res) => {
       const chunks = [];
-      res.on('data', (d) => chunks.push(d));
+      let received = 0;
+      res.on('data', (d) => { chunks.push(d); received += d.length; });
+      res.on('aborted', () => reject(new Error(
+        `${method} ${url}: HTTP ${res.statusCode}, the body was cut off after ${received} bytes` +
+        ` (content-length ${res.headers['content-length'] ?? 'none'})`)));
       res.on('end', () => {
         const raw = Buffer.concat(chunks);
         const text = raw.toString('utf8');
@@ -207,7 +211,7 @@ export function httpsRequest(base, target, { method = 'GET', body, headers = {},
         try { json = JSON.parse(text); } catch { json = null; }
         resolve({ status: res.statusCode, headers: res.headers, text, json, raw });
       });
-      res.on('error', reject);
+      res.on('error', (e) => reject(new Error(`${method} ${url}: ${e.message} after ${received} bytes`)));
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
@@ -366,18 +370,29 @@ export class ControlServer {
   // GET /v1/admin/deployments/{idOrName}.
   deployment(idOrName) { return this.api('GET', `/v1/admin/deployments/${encodeURIComponent(idOrName)}`); }
 
-  // Resolves once every node of `nodeIds` has per-node state `state` in the deployment; returns it.
-  waitDeploymentStates(idOrName, expected, { timeoutMs = 30_000 } = {}) {
+  // Resolves with the deployment once each node of `expected` ({node_id: state}) is in that
+  // state; rejects at once when one of them is `failed` instead (with its reason).
+  async waitDeploymentStates(idOrName, expected, { timeoutMs = 30_000 } = {}) {
     let last = null;
-    return waitFor(async () => {
-      last = await this.deployment(idOrName);
-      for (const [nodeId, state] of Object.entries(expected)) {
-        const entry = last.nodes.find((n) => n.node_id === nodeId);
-        if (!entry || entry.state !== state) return false;
-      }
-      return last;
-    }, { timeoutMs, what: `deployment ${idOrName} states ${JSON.stringify(expected)}` })
-      .catch((e) => { throw new Error(`${e.message}\nlast: ${JSON.stringify(last?.nodes)}`); });
+    let failed = null;
+    try {
+      return await waitFor(async () => {
+        last = await this.deployment(idOrName);
+        let all = true;
+        for (const [nodeId, state] of Object.entries(expected)) {
+          const entry = last.nodes.find((n) => n.node_id === nodeId);
+          if (entry?.state === 'failed' && state !== 'failed') failed = entry;
+          if (!entry || entry.state !== state) all = false;
+        }
+        return all || failed ? last : false;
+      }, { timeoutMs, what: `deployment ${idOrName} states ${JSON.stringify(expected)}` })
+        .then((d) => {
+          if (failed) throw new Error(`node ${failed.node_name} failed: ${failed.reason}`);
+          return d;
+        });
+    } catch (e) {
+      throw new Error(`${e.message}\nlast: ${JSON.stringify(last?.nodes)}`);
+    }
   }
 
   // Raw resumable upload of `bytes` in `chunkBytes` pieces, then PUT ?digest=: the digest.
