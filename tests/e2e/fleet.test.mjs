@@ -284,6 +284,9 @@ test('revoke a connected node: cut off within 5 s, listed as revoked, its signed
   await waitFor(async () => (await nodeStatus(node)) === 'revoked', { timeoutMs: 5000, intervalMs: 50, what: 'status revoked' });
   await node.proc.waitLine(/revoked/i, { timeoutMs: Math.max(1, 5000 - (Date.now() - t0)) });
   assert.ok(Date.now() - t0 <= 5000, `cut off after ${Date.now() - t0} ms`);
+  // The node stops (it does not reconnect) and says why in its exit status.
+  await waitFor(() => !node.alive(), { timeoutMs: 5000, what: 'the revoked node to stop' });
+  assert.notEqual((await node.proc.exited).code, 0);
 
   const list = await server.cliJson(['nodes', 'ls']);
   assert.equal(list.data.find((n) => n.id === node.id).status, 'revoked');
