@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TINY, modelDir } from './lib/harness.mjs';
 import {
-  ControlServer, conformanceModel, digestOf, digestOfFile, listFiles, waitFor, sleep,
+  ControlServer, Proc, runLocai, conformanceModel, digestOf, digestOfFile, listFiles, waitFor, sleep,
 } from './lib/fleet.mjs';
 
 const STORIES_FILE = conformanceModel('stories260K');  // 1.2 MB, a real model
@@ -78,6 +78,11 @@ test('server start: HTTPS with a generated CA, bootstrap admin key printed once 
   assert.equal(mode, 0o600);
   assert.equal((await server.request('GET', '/v1/registry/models', { key: null })).status, 401);
   assert.equal((await server.request('GET', '/v1/registry/models', { key: 'locai_nope_nope' })).status, 401);
+  // The admin CLI pinned to another CA refuses to talk to this server.
+  const pinned = await runLocai(['models', 'ls', '--server', server.url, '--api-key', server.adminKey,
+                                 '--ca-sha256', 'ab'.repeat(32)], { env: { LOCAI_HOME: server.cliHome } });
+  assert.notEqual(pinned.code, 0, pinned.stdout);
+  assert.match(pinned.stderr, /certificate|fingerprint|verif|CA/i);
 });
 
 test('models push (CLI): manifest from the GGUF, blob stored under its digest, a second push uploads nothing', async () => {
@@ -169,6 +174,38 @@ test('resumable upload: a cut-off chunk, GET offset, 409 on a wrong offset, cont
   r = await server.request('GET', `/v1/registry/blobs/${digest}`, { headers: { Range: `bytes=${bytes.length}-` } });
   assert.equal(r.status, 416);
   assertNothingOutsideStore();
+});
+
+test('models push (CLI) killed -9 after its first chunk: the same push resumes at the server\'s offset', async () => {
+  const file = path.join(modelDir(), `${TINY}.gguf`);
+  const bytes = fs.readFileSync(file);
+  const digest = digestOf(bytes);
+  const stateFile = path.join(server.cliHome, 'cli', 'pushes', `${digest.slice(7)}.json`);
+  const push = new Proc(['models', 'push', file, '--name', 'tiny/llama3:q8', '--server', server.url,
+                         '--api-key', server.adminKey, '--ca-sha256', server.caSha256],
+                        { env: { LOCAI_HOME: server.cliHome } });
+  let offset = 0;
+  try {
+    offset = await waitFor(async () => {
+      if (!push.alive()) throw new Error(`the push ended first:\n${push.tail()}`);
+      if (!fs.existsSync(stateFile)) return 0;
+      const id = JSON.parse(fs.readFileSync(stateFile, 'utf8')).upload_id;
+      const r = await server.request('GET', `/v1/registry/uploads/${id}`);
+      return r.status === 200 && r.json.offset > 0 ? r.json.offset : 0;
+    }, { timeoutMs: 30_000, intervalMs: 5, what: 'the first chunk of the push' });
+  } finally {
+    await push.kill9();
+  }
+  assert.ok(offset > 0 && offset < bytes.length, `offset ${offset}`);
+  assert.equal((await server.request('GET', `/v1/registry/models/tiny/llama3:q8`)).status, 404);
+
+  const again = await server.cli(['models', 'push', file, '--name', 'tiny/llama3:q8', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const m = /resuming upload \S+ at (.+)/.exec(again.stderr);
+  assert.ok(m, `the second push resumes: ${again.stderr}`);
+  assert.equal(JSON.parse(again.stdout).digest, digest);
+  assert.ok(!fs.existsSync(stateFile), 'the push state is removed once the push is done');
+  assertBlobsVerified();
 });
 
 test('a 25 MB model: pushed in chunks, pulled whole and by Range from the middle', async () => {
