@@ -140,6 +140,10 @@ test('deploy to the group: the small node does not fit (with the reason), the ot
   assert.equal(model?.state, 'ready', JSON.stringify(shown.models));
   const listed = await server.cliJson(['deployments', 'ls']);
   assert.deepEqual(listed.data.map((x) => x.name), ['stories']);
+  // A model the registry does not hold cannot be deployed.
+  const missing = await server.cli(['deploy', 'nope:1', '--to', 'group=clinical']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /not found|no model/i);
 });
 
 test('restart the server: nodes reconnect, deployments, registry and nodes intact', async () => {
@@ -263,6 +267,8 @@ test('remove the deployment: the nodes unload the model and delete its file', as
     return !n.models.some((m) => m.digest === storiesDigest);
   }, { what: 'the node report without the model' });
   assert.equal((await server.request('GET', '/v1/admin/deployments/stories')).status, 404);
+  // The nodes wrote nothing outside DIR/node.
+  for (const node of Object.values(nodes)) assert.deepEqual(fs.readdirSync(node.dataDir), ['node']);
   // The registry keeps the model: only the deployment went.
   assert.equal((await server.request('GET', `/v1/registry/models/${MODEL}`)).status, 200);
 });
