@@ -16,10 +16,17 @@ constexpr int kCaValidDays = 3650;
 constexpr int kServerCertValidDays = 825;
 constexpr std::string_view kBeginCert = "-----BEGIN CERTIFICATE-----";
 
+// The machine's host name when it is a plausible DNS name (else "": it is only a convenience SAN).
 std::string HostName() {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "";
-  return name;
+  std::string host = name;
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return "";
+  }
+  return host;
 }
 
 // The last PEM certificate in `pem`, or "" when there is none.
