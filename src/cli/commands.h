@@ -18,6 +18,7 @@ void RegisterNodesCommand(CLI::App& app);   // locai nodes ls|show|label|revoke|
 void RegisterModelsCommand(CLI::App& app);  // locai models push|ls|show|rm|tag (the registry)
 void RegisterDeployCommand(CLI::App& app);  // locai deploy [rollback] | deployments ls|rm
 void RegisterKeysCommand(CLI::App& app);    // locai keys create|ls|revoke
+void RegisterUpCommand(CLI::App& app);      // locai up [--demo]: server + local node
 
 // Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
 [[noreturn]] void Fail(const Status& status, int exit_code = 1);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   locai::cli::RegisterModelCommand(app);
   locai::cli::RegisterBenchCommand(app);
   locai::cli::RegisterNodeCommand(app);
+  locai::cli::RegisterUpCommand(app);
   locai::cli::RegisterServerCommand(app);
   locai::cli::RegisterNodesCommand(app);
   locai::cli::RegisterModelsCommand(app);

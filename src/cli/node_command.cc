@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/node_command.h"
 #include "net/egress/connector.h"
 #include "net/http/url.h"
 #include "node/agent/blob_puller.h"
@@ -33,30 +34,6 @@ namespace {
 
 namespace agent = locai::node::agent;
 
-struct NodeFlags {
-  std::string models_dir;
-  std::string host = "127.0.0.1";
-  int port = 11435;
-  int parallel = 4;
-  int64_t ctx = 4096;
-  int queue = 64;
-  int threads = 0;
-  int64_t keep_alive = 300;
-  std::vector<std::string> preload;
-  std::vector<std::string> api_keys;
-  bool log_prompts = false;
-  uint64_t memory_limit = 0;
-  uint64_t max_body_bytes = 10 << 20;
-  int64_t header_timeout_ms = 10'000;
-  int64_t body_timeout_ms = 30'000;
-  int64_t idle_timeout_ms = 60'000;
-  // The fleet.
-  std::string data_dir;
-  std::string join_url;
-  std::string token;
-  std::string name;
-  uint64_t report_memory = 0;
-};
 
 constexpr int kExitRevoked = 3;
 
@@ -149,7 +126,9 @@ void ListModels(const std::string& dir) {
   std::fflush(stdout);
 }
 
-void Serve(const NodeFlags& f) {
+}  // namespace
+
+void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>& on_listening) {
   if (f.port < 0 || f.port > 65535) Fail(Status::InvalidArgument("--port must be 0..65535"), 2);
   const std::string data_dir = DataDir(f.data_dir);
   const std::optional<agent::Credential> credential = ObtainCredential(f, data_dir);
@@ -244,6 +223,8 @@ void Serve(const NodeFlags& f) {
     std::fflush(stdout);
   }
 
+  if (on_listening) on_listening(server->url());
+
   int received = 0;
   sigwait(&signals, &received);
   if (fleet) fleet->Stop();
@@ -255,8 +236,6 @@ void Serve(const NodeFlags& f) {
          kExitRevoked);
   }
 }
-
-}  // namespace
 
 void RegisterNodeCommand(CLI::App& app) {
   auto flags = std::make_shared<NodeFlags>();
@@ -303,7 +282,7 @@ void RegisterNodeCommand(CLI::App& app) {
   cmd->require_subcommand(0, 1);
   cmd->callback([models, flags] {
     if (models->parsed()) return;
-    Serve(*flags);
+    ServeNode(*flags);
   });
 }
 
