@@ -395,22 +395,6 @@ export class ControlServer {
     }
   }
 
-  // Raw resumable upload of `bytes` in `chunkBytes` pieces, then PUT ?digest=: the digest.
-  async upload(bytes, { chunkBytes = 1 << 20 } = {}) {
-    const started = await this.api('POST', '/v1/registry/uploads', { body: { size: bytes.length } });
-    for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
-      await this.api('PATCH', `/v1/registry/uploads/${started.upload_id}`, {
-        body: bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes)),
-        headers: { 'Upload-Offset': String(offset), 'Content-Type': 'application/octet-stream' },
-      });
-    }
-    const digest = digestOf(bytes);
-    await this.api('PUT', `/v1/registry/uploads/${started.upload_id}?digest=${digest}`, { body: {} });
-    return digest;
-  }
-
-  // Files under DATA/server/blobs (relative paths).
-  blobFiles() { return listFiles(path.join(this.dataDir, 'server', 'blobs')); }
 }
 
 const LISTENING = /^locai node listening on (http:\/\/\S+)\s*$/;
