@@ -394,7 +394,6 @@ export class ControlServer {
       throw new Error(`${e.message}\nlast: ${JSON.stringify(last?.nodes)}`);
     }
   }
-
 }
 
 const LISTENING = /^locai node listening on (http:\/\/\S+)\s*$/;
