@@ -76,6 +76,7 @@ agent::CapabilityOptions CapabilityOptionsOf(const NodeFlags& f, const std::stri
 std::optional<agent::Credential> ObtainCredential(const NodeFlags& f, const std::string& data_dir) {
   const std::string path = agent::CredentialPath(data_dir);
   auto stored = agent::LoadCredential(path);
+  if (stored && !f.control_plane_url.empty()) stored->server_url = f.control_plane_url;
   if (stored) {
     if (!f.join_url.empty() && stored->server_url != f.join_url) {
       std::fprintf(stderr,

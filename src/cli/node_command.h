@@ -32,6 +32,9 @@ struct NodeFlags {
   std::string token;
   std::string name;
   uint64_t report_memory = 0;
+  // `locai up` only: the in-process control plane's URL, used instead of the stored credential's
+  // (its port may change between runs; the CA pin stays).
+  std::string control_plane_url;
 };
 
 // Runs a node until SIGINT or SIGTERM: enrols with --join/--token once (or uses the stored

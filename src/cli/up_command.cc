@@ -142,6 +142,7 @@ void Up(UpFlags f) {
   node.data_dir = data_dir;
   node.port = f.node_port;
   if (node.name.empty()) node.name = "local";
+  node.control_plane_url = server->url();
   struct stat st{};
   if (::stat((data_dir + "/node/credential.json").c_str(), &st) != 0) {
     // First start: enrol the local node with a one-use token.
