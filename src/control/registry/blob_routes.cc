@@ -127,6 +127,13 @@ void RegistryImpl::StreamFile(const std::string& path, uint64_t first, uint64_t 
     position += static_cast<uint64_t>(got);
     if (!writer->Write(std::move(buffer))) return;
     buffer = std::string();
+    // queued_bytes() counts a chunk only once the connection's strand has taken it from its post;
+    // give it a moment to, so that the pacing above sees what is in flight.
+    const auto visible_by = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (writer->queued_bytes() == 0 && !writer->closed() &&
+           std::chrono::steady_clock::now() < visible_by) {
+      std::this_thread::yield();
+    }
   }
   writer->End();
 }

@@ -129,6 +129,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   http_options.io_threads = options.io_threads;
   // A registry chunk is the largest body; the registry answers an oversized one itself.
   http_options.max_body_bytes = options.registry.max_chunk_bytes + (64 << 10);
+  http_options.max_write_queue_bytes = options.max_write_queue_bytes;
   http_options.error_renderer = RenderError;
   http_options.log = options.log;
   http_options.server_name = "locai-control";

@@ -41,6 +41,9 @@ struct ControlServerOptions {
   std::vector<std::string> tls_sans;  // extra SANs for the generated certificate
   bool insecure_http = false;         // plain HTTP (local development only)
   int io_threads = 4;
+  // Bytes queued to one connection before it counts as too slow and is cut (blob downloads pace
+  // themselves well below this: RegistryOptions::max_queued_download_bytes).
+  size_t max_write_queue_bytes = 64 << 20;
   // The registry's limits; its now_ms is replaced by `now_ms` below when that is set.
   registry::RegistryOptions registry;
   // Audit and other hooks (no-ops when empty).

@@ -55,7 +55,7 @@ class ControlServerTest : public ::testing::Test {
   }
 
   void StartServer() {
-    ControlServerOptions options;
+    ControlServerOptions options = server_options_;
     options.data_dir = dir_.path();
     options.port = 0;
     options.io_threads = 2;
@@ -157,6 +157,7 @@ class ControlServerTest : public ::testing::Test {
   std::unique_ptr<net::HttpClient> client_;
   std::string admin_key_;
   registry::RegistryOptions registry_options_;
+  ControlServerOptions server_options_;
 };
 
 TEST_F(ControlServerTest, HealthAndJsonErrors) {
@@ -477,6 +478,23 @@ TEST_F(ControlServerTest, OrganisationsAreIsolatedAndQuotasHold) {
   EXPECT_EQ(refused.status, 429) << refused.body;
   EXPECT_NE(refused.body.find("storage limit"), std::string::npos);
   EXPECT_EQ(Call("POST", "/v1/registry/uploads", deployer, json{{"size", 50}}.dump()).status, 201);
+}
+
+// A download larger than the connection's write queue paces itself on queued_bytes() instead of
+// overflowing it (an e2e 25 MB pull was cut off at 0 bytes).
+TEST_F(ControlServerTest, DownloadLargerThanTheWriteQueueIsPaced) {
+  const std::string deployer = MakeKey("deployer");
+  const std::string big = ReadFile(std::string(LOCAI_CONFORMANCE_DIR) + "/models/small-f16.gguf");
+  const std::string digest = DigestOf(big);
+  ASSERT_EQ(Push(deployer, big, digest).status, 201);
+  server_options_.max_write_queue_bytes = 1 << 20;
+  registry_options_.download_chunk_bytes = 64 << 10;
+  registry_options_.max_queued_download_bytes = 256 << 10;
+  RestartServer();
+  auto whole = Call("GET", "/v1/registry/blobs/" + digest, deployer);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), big.size());
+  EXPECT_TRUE(whole.body == big);
 }
 
 }  // namespace
