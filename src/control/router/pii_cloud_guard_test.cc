@@ -86,7 +86,7 @@ TEST_F(PiiCloudGuardTest, RedactRoundTripThroughFakeUpstreams) {
 
     // What left the process carried placeholders, never the values.
     ASSERT_EQ(upstream.Received().size(), 1u);
-    const std::string& sent = upstream.Received()[0].body;
+    const std::string sent = upstream.Received()[0].body;
     EXPECT_NE(sent.find("[EMAIL_1]"), std::string::npos) << sent;
     EXPECT_NE(sent.find("[NHS_NUMBER_1]"), std::string::npos) << sent;
     EXPECT_EQ(sent.find("jane.doe"), std::string::npos) << sent;
