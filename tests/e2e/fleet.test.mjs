@@ -9,8 +9,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import OpenAI from 'openai';
-import { STORIES_GREEDY } from './lib/harness.mjs';
+import { STORIES_GREEDY, TINY, modelDir } from './lib/harness.mjs';
 import {
   ControlServer, FleetNode, conformanceModel, digestOfFile, waitFor, sleep,
 } from './lib/fleet.mjs';
@@ -144,6 +145,31 @@ test('deploy to the group: the small node does not fit (with the reason), the ot
   const missing = await server.cli(['deploy', 'nope:1', '--to', 'group=clinical']);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /not found|no model/i);
+});
+
+test('a 25 MB model deployed by label reaches only the labelled node, which serves it', async () => {
+  const file = path.join(modelDir(), `${TINY}.gguf`);
+  const pushed = await server.cliJson(['models', 'push', file, '--name', 'tiny/llama3:q8']);
+  const big1 = nodes['big-1'];
+  await server.cliJson(['deploy', 'tiny/llama3:q8', '--to', 'site=ward-3', '--name', 'tiny', '--ctx', '256']);
+  const d = await server.waitDeploymentStates('tiny', { [big1.id]: 'ready' });
+  for (const other of [nodes['big-2'], nodes['small-1']]) {
+    const entry = d.nodes.find((n) => n.node_id === other.id);
+    assert.ok(!entry || !['ready', 'downloading', 'loading', 'verifying', 'pending'].includes(entry.state),
+              `${other.name} is not targeted: ${JSON.stringify(entry)}`);
+    assert.ok(!fs.existsSync(other.blobPath(pushed.digest)));
+  }
+  assert.equal(digestOfFile(big1.blobPath(pushed.digest)), pushed.digest);
+  const chat = await client(big1).chat.completions.create({
+    model: 'tiny/llama3:q8', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }],
+    max_tokens: 3, temperature: 0,
+  });
+  assert.ok(chat.usage.prompt_tokens > 5, JSON.stringify(chat.usage));
+  assert.ok(chat.usage.completion_tokens >= 1 && chat.usage.completion_tokens <= 3);
+
+  assert.equal((await server.cli(['deployments', 'rm', 'tiny'])).code, 0);
+  await waitFor(async () => !fs.existsSync(big1.blobPath(pushed.digest)) && !(await big1.modelIds()).includes('tiny/llama3:q8'),
+                { what: 'the tiny model deleted on big-1' });
 });
 
 test('restart the server: nodes reconnect, deployments, registry and nodes intact', async () => {
