@@ -18,10 +18,16 @@ void RegisterNodesCommand(CLI::App& app);   // locai nodes ls|show|label|revoke|
 void RegisterModelsCommand(CLI::App& app);  // locai models push|ls|show|rm|tag (the registry)
 void RegisterDeployCommand(CLI::App& app);  // locai deploy [rollback] | deployments ls|rm
 void RegisterKeysCommand(CLI::App& app);    // locai keys create|ls|revoke
+void RegisterUsageCommand(CLI::App& app);   // locai usage [--org ORG] [--month YYYY-MM]
+void RegisterAuditCommand(CLI::App& app);   // locai audit verify|export
+void RegisterPlanCommand(CLI::App& app);    // locai plan show|set
 void RegisterUpCommand(CLI::App& app);      // locai up [--demo]: server + local node
 
 // Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
 [[noreturn]] void Fail(const Status& status, int exit_code = 1);
+
+// `text` percent-encoded for a URL query value (usage_command.cc).
+std::string QueryEscape(std::string_view text);
 
 // Unwraps a Result or fails with its error.
 template <typename T>

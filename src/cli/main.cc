@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   locai::cli::RegisterModelsCommand(app);
   locai::cli::RegisterDeployCommand(app);
   locai::cli::RegisterKeysCommand(app);
+  locai::cli::RegisterUsageCommand(app);
+  locai::cli::RegisterAuditCommand(app);
+  locai::cli::RegisterPlanCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
