@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "control/auth/http_reply.h"
+#include "control/compliance/plan_limit_reply.h"
 #include "control/registry/byte_range.h"
 #include "control/registry/registry_impl.h"
 #include "crypto/node_signature.h"
@@ -95,6 +96,10 @@ void RegistryImpl::DownloadBlob(const net::HttpRequest& request, const WriterPtr
                                      std::to_string(first + length - 1) + "/" +
                                      std::to_string(size));
   }
+  // Egress is charged before the first byte: past the plan's quota nothing is sent (402).
+  if (Status charged = hooks_.ChargeEgress(org_id, length); !charged.ok()) {
+    return compliance::SendComplianceError(*writer, charged);
+  }
   Status started = tasks_.Run([this, path = *path, first, length, status, headers = std::move(headers),
                                writer](const std::atomic<bool>& stopping) mutable {
     if (!writer->StartStream(status, std::move(headers))) return;
@@ -127,13 +132,6 @@ void RegistryImpl::StreamFile(const std::string& path, uint64_t first, uint64_t 
     position += static_cast<uint64_t>(got);
     if (!writer->Write(std::move(buffer))) return;
     buffer = std::string();
-    // queued_bytes() counts a chunk only once the connection's strand has taken it from its post;
-    // give it a moment to, so that the pacing above sees what is in flight.
-    const auto visible_by = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
-    while (writer->queued_bytes() == 0 && !writer->closed() &&
-           std::chrono::steady_clock::now() < visible_by) {
-      std::this_thread::yield();
-    }
   }
   writer->End();
 }

@@ -106,7 +106,13 @@ void Connection::Abort(std::string_view /*reason*/) {
     lowest().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close(ec);
   }
-  write_queue_.clear();
+  // A write in flight still reads the front buffer until its handler runs (with an error, the
+  // socket being closed), so only the buffers behind it may go now.
+  if (writing_ && !write_queue_.empty()) {
+    write_queue_.erase(write_queue_.begin() + 1, write_queue_.end());
+  } else {
+    write_queue_.clear();
+  }
   queued_bytes_.store(0);
   MarkResponseClosed();
   Unregister();

@@ -85,7 +85,14 @@ class Connection final : public ServerEndpoint, public std::enable_shared_from_t
   // A handler threw: 500 if nothing was sent yet, else abort.
   void HandlerFailed(uint64_t seq, std::string_view what);
 
-  size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
+  // Bytes queued for the socket plus chunks a writer has posted that the strand has not taken yet,
+  // so that a producer pacing itself on it sees what is in flight.
+  size_t queued_bytes() const {
+    return queued_bytes_.load(std::memory_order_relaxed) +
+           posted_bytes_.load(std::memory_order_relaxed);
+  }
+  // Called by the writer before it posts a chunk of `n` bytes (SendChunk takes them off again).
+  void AddPostedBytes(size_t n) { posted_bytes_.fetch_add(n, std::memory_order_relaxed); }
 
  private:
   enum class Phase { kIdle, kReadingHeader, kReadingBody, kHandling, kClosing, kClosed };
@@ -160,6 +167,7 @@ class Connection final : public ServerEndpoint, public std::enable_shared_from_t
   std::deque<std::string> write_queue_;
   bool writing_ = false;
   std::atomic<size_t> queued_bytes_{0};
+  std::atomic<size_t> posted_bytes_{0};  // posted by a writer, not yet taken by SendChunk
 };
 
 }  // namespace locai::net::internal

@@ -87,6 +87,7 @@ void Connection::SendStreamHead(uint64_t seq, int status, HttpHeaders headers) {
 }
 
 void Connection::SendChunk(uint64_t seq, std::string data) {
+  posted_bytes_.fetch_sub(data.size(), std::memory_order_relaxed);
   if (seq != seq_ || phase_ != Phase::kHandling || !response_started_ || response_queued_) return;
   if (head_request_) return;
   QueueWrite(http10_ ? std::move(data) : EncodeChunk(data));

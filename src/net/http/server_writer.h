@@ -56,6 +56,7 @@ class WriterImpl final : public ResponseWriter {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (!started_ || state_->complete || state_->closed.load()) return false;
     if (chunk.empty()) return true;
+    connection_->AddPostedBytes(chunk.size());
     connection_->Post([c = connection_, seq = seq_, d = std::move(chunk)]() mutable {
       c->SendChunk(seq, std::move(d));
     });
