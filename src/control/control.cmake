@@ -18,7 +18,8 @@ add_library(locai_control
   ${LOCAI_CONTROL_DIR}/server/tls_setup.cc
 )
 target_link_libraries(locai_control PUBLIC locai_control_auth locai_store locai_crypto locai_net
-  locai_api locai_engine_model locai_common nlohmann_json::nlohmann_json Threads::Threads)
+  locai_api locai_engine_model locai_common nlohmann_json::nlohmann_json Threads::Threads
+  locai_control_compliance)  # plans, usage and the audit log
 # The fleet (enrolment, fleet link, deployments) plugs its routes into the server when it is built.
 if(TARGET locai_control_fleet)
   target_link_libraries(locai_control PUBLIC locai_control_fleet)

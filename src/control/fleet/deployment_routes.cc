@@ -216,15 +216,19 @@ Status FleetImpl::RegisterDeploymentRoutes(net::Router& router) {
     if (!json) return ReplyError(w, json.error());
     ReplyJson(w, status, *json);
   };
-  LOCAI_RETURN_IF_ERROR(
-      router.Add("POST", "/v1/admin/deployments",
-                 [this, reply_deployment](HttpRequest request, std::shared_ptr<ResponseWriter> w) {
-                   auto principal = Authorize(request, auth::Role::kDeployer);
-                   if (!principal) return ReplyError(*w, principal.error());
-                   bool created = false;
-                   auto deployment = PutDeployment(principal->org_id, request.body, &created);
-                   reply_deployment(*w, created ? 201 : 200, deployment);
-                 }));
+  LOCAI_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/admin/deployments",
+      [this, reply_deployment](HttpRequest request, std::shared_ptr<ResponseWriter> w) {
+        auto principal = Authorize(request, auth::Role::kDeployer);
+        if (!principal) return ReplyError(*w, principal.error());
+        bool created = false;
+        auto deployment = PutDeployment(principal->org_id, request.body, &created);
+        if (deployment) {
+          Audit(*principal, created ? "deployment.create" : "deployment.update", deployment->id,
+                deployment->name + " " + deployment->model + " " + deployment->digest);
+        }
+        reply_deployment(*w, created ? 201 : 200, deployment);
+      }));
   LOCAI_RETURN_IF_ERROR(
       router.Add("GET", "/v1/admin/deployments",
                  [this](HttpRequest request, std::shared_ptr<ResponseWriter> w) {
@@ -254,6 +258,7 @@ Status FleetImpl::RegisterDeploymentRoutes(net::Router& router) {
                                      const std::string id = request.PathParam("id");
                                      Status deleted = DeleteDeployment(principal->org_id, id);
                                      if (!deleted.ok()) return ReplyError(*w, deleted);
+                                     Audit(*principal, "deployment.delete", id);
                                      ReplyJson(*w, 200, {{"id", id}, {"deleted", true}});
                                    }));
   return router.Add(
@@ -261,7 +266,12 @@ Status FleetImpl::RegisterDeploymentRoutes(net::Router& router) {
       [this, reply_deployment](HttpRequest request, std::shared_ptr<ResponseWriter> w) {
         auto principal = Authorize(request, auth::Role::kDeployer);
         if (!principal) return ReplyError(*w, principal.error());
-        reply_deployment(*w, 200, Rollback(principal->org_id, request.PathParam("id")));
+        auto deployment = Rollback(principal->org_id, request.PathParam("id"));
+        if (deployment) {
+          Audit(*principal, "deployment.rollback", deployment->id,
+                deployment->name + " back to " + deployment->digest);
+        }
+        reply_deployment(*w, 200, deployment);
       });
 }
 

@@ -92,7 +92,20 @@ Result<nlohmann::json> FleetImpl::Enroll(const net::HttpRequest& request) {
   if (options_.max_nodes) max_nodes = options_.max_nodes(record->org_id);
 
   auto enrolled = store_.EnrollNode(parsed.token_id, NowMs(), std::move(node), max_nodes);
-  if (!enrolled) return Err(AsUnauthenticated(enrolled.error()));
+  if (!enrolled) {
+    if (max_nodes && enrolled.error().code() == StatusCode::kResourceExhausted &&
+        options_.node_limit_error) {
+      return Err(options_.node_limit_error(record->org_id, enrolled.error()));
+    }
+    return Err(AsUnauthenticated(enrolled.error()));
+  }
+  AuditEvent event;
+  event.org_id = enrolled->org_id;
+  event.actor = "node:" + enrolled->id;
+  event.action = "node.enroll";
+  event.target = enrolled->id;
+  event.detail = "join token " + parsed.token_id + ", name " + enrolled->name;
+  Audit(std::move(event));
 
   std::string org_name;
   if (auto org = store_.GetOrg(enrolled->org_id)) org_name = org->name;

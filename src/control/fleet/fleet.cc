@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "control/auth/http_reply.h"
+#include "control/compliance/plan_limit_reply.h"
 #include "control/fleet/fleet_impl.h"
 #include "net/http/router.h"
 
@@ -13,7 +14,10 @@ void ReplyJson(net::ResponseWriter& writer, int status, const nlohmann::json& bo
   writer.Send(JsonResponse(status, body));
 }
 
-void ReplyError(net::ResponseWriter& writer, const Status& status) { SendError(writer, status); }
+// A plan-limit refusal is 402 plan_limit_exceeded; anything else as control::SendError.
+void ReplyError(net::ResponseWriter& writer, const Status& status) {
+  compliance::SendComplianceError(writer, status);
+}
 
 FleetImpl::FleetImpl(store::Store& store, auth::Authenticator& authenticator, FleetOptions options)
     : store_(store),
@@ -44,6 +48,23 @@ void FleetImpl::Log(const std::string& line) const {
   } else {
     std::fprintf(stderr, "fleet: %s\n", line.c_str());
   }
+}
+
+void FleetImpl::Audit(const auth::Principal& who, std::string action, std::string target,
+                      std::string detail) {
+  AuditEvent event;
+  event.org_id = who.org_id;
+  event.actor = "key:" + who.key_id;
+  event.action = std::move(action);
+  event.target = std::move(target);
+  event.detail = std::move(detail);
+  Audit(std::move(event));
+}
+
+void FleetImpl::Audit(AuditEvent event) {
+  if (!options_.audit) return;
+  event.at_ms = NowMs();
+  options_.audit(event);
 }
 
 void FleetImpl::ReconcileOrLog(const std::string& org_id, const std::string& force_node_id) {

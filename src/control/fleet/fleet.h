@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "control/server/hooks.h"
 
 namespace locai::store {
 class Store;
@@ -63,6 +64,14 @@ struct FleetOptions {
   // The node limit of an organisation's plan, checked atomically at enrolment; empty or nullopt:
   // no limit.
   std::function<std::optional<int64_t>(const std::string& org_id)> max_nodes;
+  // The error for the store's refusal at that limit (plan_limit_exceeded, answered 402); empty:
+  // the store's error as it is.
+  std::function<Status(const std::string& org_id, const Status& refused)> node_limit_error;
+  // A node connected (hello) or sent a heartbeat, for metering; must be cheap (called per
+  // message). Empty: nothing.
+  std::function<void(const std::string& org_id, const std::string& node_id)> node_seen;
+  // Admin actions (node.enroll, node.label, node.revoke, deployment.*); empty: not audited.
+  std::function<void(const AuditEvent& event)> audit;
 };
 
 class FleetImpl;

@@ -133,6 +133,10 @@ class FleetImpl {
   // Logs a failed reconciliation (it is retried by the next event or sweep).
   void ReconcileOrLog(const std::string& org_id, const std::string& force_node_id = "");
   void Log(const std::string& line) const;
+  // Reports an admin action to options_.audit (actor "key:<id>" of `who`).
+  void Audit(const auth::Principal& who, std::string action, std::string target,
+             std::string detail = "");
+  void Audit(AuditEvent event);
 
   // ---- Sweeper (fleet.cc) ----
   Status StartSweeper();

@@ -167,6 +167,7 @@ void FleetImpl::OnLinkMessage(uint64_t session_id, const std::string& text) {
     copy = session;
   }
   PersistSession(copy, status_changed || states_changed);
+  if (options_.node_seen) options_.node_seen(copy.org_id, copy.node_id);
   if (models_changed) ReconcileOrLog(copy.org_id);
 }
 
@@ -201,6 +202,7 @@ void FleetImpl::HandleHello(uint64_t session_id, const NodeMessage& message) {
   }
   SendTo(session_id, WelcomeMessage(options_.heartbeat_seconds));
   PersistSession(copy, /*force=*/true);
+  if (options_.node_seen) options_.node_seen(copy.org_id, copy.node_id);
   ReconcileOrLog(copy.org_id, copy.node_id);
 }
 

@@ -123,6 +123,7 @@ Status FleetImpl::RegisterNodeRoutes(net::Router& router) {
                                      auto node = UpdateLabels(
                                          principal->org_id, request.PathParam("id"), request.body);
                                      if (!node) return ReplyError(*w, node.error());
+                                     Audit(*principal, "node.label", node->id, request.body);
                                      ReplyJson(*w, 200, NodeJson(*node));
                                    }));
   return router.Add("POST", "/v1/admin/nodes/{id}/revoke",
@@ -137,6 +138,7 @@ Status FleetImpl::RegisterNodeRoutes(net::Router& router) {
                       // Refused from now on by the Authenticator; the open link is told and closed
                       // at once.
                       DisconnectRevoked(id, "the node was revoked by an administrator");
+                      Audit(*principal, "node.revoke", id);
                       ReconcileOrLog(principal->org_id);
                       auto updated = GetOrgNode(principal->org_id, id);
                       if (!updated) return ReplyError(*w, updated.error());

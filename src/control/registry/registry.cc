@@ -63,6 +63,7 @@ void RegistryImpl::AfterTagsChanged(const std::string& org_id, const std::string
   // A tag that moved or went away may have left a blob nothing references. A failed collection
   // is retried by the next one; it never fails the request that triggered it.
   (void)CollectGarbage(released);
+  hooks_.StorageChanged(org_id);
 }
 
 Result<size_t> RegistryImpl::CollectGarbage(const std::string& released) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "control/auth/http_reply.h"
+#include "control/compliance/plan_limit_reply.h"
 #include "control/registry/manifest.h"
 #include "control/registry/registry_impl.h"
 
@@ -65,6 +66,16 @@ void RegistryImpl::StartUpload(const net::HttpRequest& request, const WriterPtr&
     return SendError(*writer, Status::InvalidArgument(
                                   "'size' must be between 1 and " +
                                   std::to_string(options_.max_upload_bytes) + " bytes"));
+  }
+  if (const std::optional<uint64_t> plan_limit = hooks_.RegistryLimit(who->org_id)) {
+    // Refused before any byte is sent when the declared size cannot fit the plan.
+    auto used = store_.OrgBlobBytes(who->org_id);
+    if (!used) return SendError(*writer, used.error());
+    if (*used + size > *plan_limit) {
+      return compliance::SendComplianceError(
+          *writer, hooks_.RegistryLimitError(
+                       who->org_id, Status::ResourceExhausted("storage limit reached"), size));
+    }
   }
   if (options_.max_org_bytes) {
     auto used = store_.OrgBlobBytes(who->org_id);
@@ -163,7 +174,7 @@ void RegistryImpl::FinishUpload(const net::HttpRequest& request, const WriterPtr
   Status started = tasks_.Run([this, who = *who, upload = *upload, digest = *digest_param,
                                writer](const std::atomic<bool>&) {
     auto blob = CompleteUpload(who, upload, digest);
-    if (!blob) return SendError(*writer, blob.error());
+    if (!blob) return compliance::SendComplianceError(*writer, blob.error());
     writer->Send(JsonResponse(201, {{"digest", blob->digest}, {"size", blob->size}}));
   });
   if (!started.ok()) SendError(*writer, started);
@@ -198,13 +209,20 @@ Result<store::BlobRecord> RegistryImpl::CompleteUpload(const auth::Principal& wh
   record.digest = digest_text;
   record.size = finished->size;
   record.created_at = NowMs();
-  Status recorded = store_.PutBlobRecord(record, who.org_id, options_.max_org_bytes);
+  // The tighter of the server's quota and the organisation's plan.
+  std::optional<uint64_t> limit = options_.max_org_bytes;
+  const std::optional<uint64_t> plan_limit = hooks_.RegistryLimit(who.org_id);
+  const bool plan_is_tighter = plan_limit && (!limit || *plan_limit < *limit);
+  if (plan_is_tighter) limit = plan_limit;
+  Status recorded = store_.PutBlobRecord(record, who.org_id, limit);
   (void)store_.DeleteUpload(upload.id);
   if (!recorded.ok()) {
     // Keep bytes another organisation (or an earlier push) already relies on.
     if (!existed && !store_.GetBlobRecord(digest_text)) (void)blobs_.Remove(digest_text);
+    if (plan_is_tighter) return Err(hooks_.RegistryLimitError(who.org_id, recorded, record.size));
     return Err(recorded);
   }
+  hooks_.StorageChanged(who.org_id);
   Audit(who, "registry.upload.finish", digest_text);
   return record;
 }

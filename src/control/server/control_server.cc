@@ -9,6 +9,7 @@
 #include "control/admin/admin_routes.h"
 #include "control/auth/authenticator.h"
 #include "control/auth/http_reply.h"
+#include "control/compliance/compliance.h"
 #include "control/server/bootstrap.h"
 #include "control/server/files.h"
 #include "control/server/tls_setup.h"
@@ -51,6 +52,7 @@ struct ControlServerState {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::blob::BlobStore> blobs;
   std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<compliance::Compliance> compliance;  // plans, usage, audit log
 #ifdef LOCAI_CONTROL_HAS_FLEET
   std::unique_ptr<fleet::Fleet> fleet;
 #endif
@@ -68,6 +70,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   LOCAI_RETURN_IF_ERROR(MakeDirectories(state->server_dir));
 
   LOCAI_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open(state->server_dir + "/locai.db"));
+  store::SqliteStore& sqlite_store = *sqlite;
   state->store = std::move(sqlite);
   LOCAI_ASSIGN_OR_RETURN(state->blobs, store::blob::BlobStore::Open(state->server_dir));
   (void)state->blobs->CleanStaleUploads(kStaleUploadAge, options.now_ms());
@@ -90,10 +93,50 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   auth_options.now_ms = options.now_ms;
   state->authenticator = std::make_unique<auth::Authenticator>(*state->store, auth_options);
 
+  compliance::ComplianceOptions compliance_options;
+  compliance_options.data_dir = options.data_dir;
+  compliance_options.now_ms = options.now_ms;
+  compliance_options.log = options.log;
+  LOCAI_ASSIGN_OR_RETURN(state->compliance,
+                         compliance::Compliance::Open(*state->store, sqlite_store.database(),
+                                                      std::move(compliance_options)));
+  compliance::Compliance* compliance = state->compliance.get();
+
   ControlHooks hooks = options.hooks;
+  hooks.audit = [compliance, user = options.hooks.audit](const AuditEvent& event) {
+    compliance->Audit(event);
+    if (user) user(event);
+  };
+  hooks.registry_limit = [compliance](const std::string& org_id) {
+    return compliance->RegistryLimit(org_id);
+  };
+  hooks.registry_limit_error = [compliance](const std::string& org_id, const Status& refused,
+                                            uint64_t bytes) {
+    return compliance->RegistryLimitError(org_id, refused, bytes);
+  };
+  hooks.charge_egress = [compliance](const std::string& org_id, uint64_t bytes) {
+    return compliance->ChargeEgress(org_id, bytes);
+  };
+  hooks.storage_changed = [compliance](const std::string& org_id) {
+    if (Status recorded = compliance->RecordStorage(org_id); !recorded.ok()) {
+      compliance->Log("metering: storage of " + org_id + " not recorded: " + recorded.ToString());
+    }
+  };
 #ifdef LOCAI_CONTROL_HAS_FLEET
   fleet::FleetOptions fleet_options;
   fleet_options.now_ms = options.now_ms;
+  fleet_options.max_nodes = [compliance](const std::string& org_id) {
+    return compliance->NodeLimit(org_id);
+  };
+  fleet_options.node_limit_error = [compliance](const std::string& org_id, const Status& refused) {
+    return compliance->NodeLimitError(org_id, refused);
+  };
+  fleet_options.node_seen = [compliance](const std::string& org_id, const std::string& node_id) {
+    if (Status recorded = compliance->RecordNodeSeen(org_id, node_id); !recorded.ok()) {
+      compliance->Log("metering: node " + node_id + " not recorded: " + recorded.ToString());
+    }
+  };
+  fleet_options.audit = hooks.audit;
   state->fleet =
       std::make_unique<fleet::Fleet>(*state->store, *state->authenticator, fleet_options);
   hooks.model_tags_changed = [fleet = state->fleet.get(),
@@ -119,6 +162,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   }));
   LOCAI_RETURN_IF_ERROR(state->admin->RegisterRoutes(router));
   LOCAI_RETURN_IF_ERROR(state->registry->RegisterRoutes(router));
+  LOCAI_RETURN_IF_ERROR(state->compliance->RegisterRoutes(router, *state->authenticator));
 #ifdef LOCAI_CONTROL_HAS_FLEET
   LOCAI_RETURN_IF_ERROR(state->fleet->RegisterRoutes(router));
 #endif

@@ -9,6 +9,9 @@
 //   /v1/admin/orgs|keys|join-tokens               admin/admin_routes.h
 //   /v1/registry/...                              registry/registry.h
 //   /v1/fleet/..., /v1/admin/nodes|deployments    control/fleet/fleet.h (when built)
+//   /v1/admin/usage|plan|audit/...                control/compliance/compliance.h
+// Plans, usage metering and the audit log (Compliance) are wired into the hooks, the fleet and
+// the registry: plan limits are answered 402 plan_limit_exceeded.
 // Errors, including those the HTTP server produces itself (404, 405, 413), are JSON in the
 // OpenAI shape.
 // Thread-safety: Start() and Stop() from the owning thread; the accessors from any thread.
