@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -163,6 +164,25 @@ Status StatusFromResponse(const net::ClientResponse& response) {
   if (message.empty()) message = std::string(net::StatusReason(response.status));
   return StatusForHttp(response.status,
                        "HTTP " + std::to_string(response.status) + ": " + message);
+}
+
+std::string JsonString(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+uint64_t JsonU64(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return 0;
+  if (it->is_number_unsigned()) return it->get<uint64_t>();
+  if (it->is_number_integer()) return static_cast<uint64_t>(std::max<int64_t>(0, it->get<int64_t>()));
+  return static_cast<uint64_t>(std::max(0.0, it->get<double>()));
+}
+
+int64_t JsonI64(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {

@@ -69,6 +69,12 @@ class AdminClient {
 // {"error":{"message"}} (or the body itself).
 Status StatusFromResponse(const net::ClientResponse& response);
 
+// Fields of a server answer, tolerant of absent or null ones: a string field as is, any other
+// value as its JSON text, "" when absent; numbers as 0 when absent or not numbers.
+std::string JsonString(const nlohmann::json& object, const char* key);
+uint64_t JsonU64(const nlohmann::json& object, const char* key);
+int64_t JsonI64(const nlohmann::json& object, const char* key);
+
 // Prints rows as aligned columns (first row = header).
 void PrintTable(const std::vector<std::vector<std::string>>& rows);
 

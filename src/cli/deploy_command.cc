@@ -24,12 +24,6 @@ struct DeployFlags {
   int parallel = 0;
 };
 
-std::string Str(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 std::vector<std::string> Split(const std::string& text, char sep) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -66,11 +60,11 @@ Result<json> ParseTarget(const std::string& to) {
 }
 
 std::string NodeState(const json& node) {
-  std::string state = Str(node, "state");
+  std::string state = JsonString(node, "state");
   if (state == "downloading") {
     state += " " + std::to_string(static_cast<int>(node.value("progress", 0.0) * 100.0)) + "%";
   }
-  const std::string reason = Str(node, "reason");
+  const std::string reason = JsonString(node, "reason");
   if (!reason.empty()) state += ": " + reason;
   return state;
 }
@@ -88,12 +82,12 @@ void Deploy(const AdminFlags& flags, const DeployFlags& d) {
     std::printf("%s\n", deployment.dump(2).c_str());
     return;
   }
-  std::printf("deployment %s: %s (%s) to %s\n", Str(deployment, "name").c_str(),
-              Str(deployment, "model").c_str(), Str(deployment, "digest").substr(0, 19).c_str(),
+  std::printf("deployment %s: %s (%s) to %s\n", JsonString(deployment, "name").c_str(),
+              JsonString(deployment, "model").c_str(), JsonString(deployment, "digest").substr(0, 19).c_str(),
               d.to.c_str());
   std::vector<std::vector<std::string>> rows = {{"NODE", "STATE"}};
   for (const auto& node : deployment.value("nodes", json::array())) {
-    rows.push_back({Str(node, "node_name").empty() ? Str(node, "node_id") : Str(node, "node_name"),
+    rows.push_back({JsonString(node, "node_name").empty() ? JsonString(node, "node_id") : JsonString(node, "node_name"),
                     NodeState(node)});
   }
   if (rows.size() > 1) PrintTable(rows);
@@ -103,8 +97,8 @@ void Rollback(const AdminFlags& flags, const std::string& name) {
   auto client = OrFail(AdminClient::Create(flags));
   json deployment =
       OrFail(client->Call("POST", "/v1/admin/deployments/" + name + "/rollback", json::object()));
-  std::printf("deployment %s rolled back to %s\n", Str(deployment, "name").c_str(),
-              Str(deployment, "digest").substr(0, 19).c_str());
+  std::printf("deployment %s rolled back to %s\n", JsonString(deployment, "name").c_str(),
+              JsonString(deployment, "digest").substr(0, 19).c_str());
 }
 
 void ListDeployments(const AdminFlags& flags) {
@@ -119,10 +113,10 @@ void ListDeployments(const AdminFlags& flags) {
   const json data = list.is_array() ? list : list.value("data", json::array());
   for (const auto& deployment : data) {
     const json nodes = deployment.value("nodes", json::array());
-    std::vector<std::string> head = {Str(deployment, "name"), Str(deployment, "model"),
-                                     Str(deployment, "digest").substr(0, 19),
+    std::vector<std::string> head = {JsonString(deployment, "name"), JsonString(deployment, "model"),
+                                     JsonString(deployment, "digest").substr(0, 19),
                                      deployment.value("target", json::object()).dump(),
-                                     Str(deployment, "rollout_state")};
+                                     JsonString(deployment, "rollout_state")};
     if (nodes.empty()) {
       head.push_back("-");
       head.push_back("no node targeted");
@@ -131,7 +125,7 @@ void ListDeployments(const AdminFlags& flags) {
     bool first = true;
     for (const auto& node : nodes) {
       std::vector<std::string> row = first ? head : std::vector<std::string>(5, "");
-      row.push_back(Str(node, "node_name").empty() ? Str(node, "node_id") : Str(node, "node_name"));
+      row.push_back(JsonString(node, "node_name").empty() ? JsonString(node, "node_id") : JsonString(node, "node_name"));
       row.push_back(NodeState(node));
       rows.push_back(row);
       first = false;

@@ -13,12 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Str(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 void CreateKey(const AdminFlags& flags, const std::string& name, const std::string& role) {
   if (role != "admin" && role != "deployer" && role != "inference") {
     Fail(Status::InvalidArgument("--role must be admin, deployer or inference"), 2);
@@ -29,9 +23,9 @@ void CreateKey(const AdminFlags& flags, const std::string& name, const std::stri
     std::printf("%s\n", key.dump(2).c_str());
     return;
   }
-  std::printf("%s\n", Str(key, "key").c_str());
+  std::printf("%s\n", JsonString(key, "key").c_str());
   std::fprintf(stderr, "API key %s (%s, role %s). It is shown only now; store it safely.\n",
-               Str(key, "id").c_str(), name.c_str(), role.c_str());
+               JsonString(key, "id").c_str(), name.c_str(), role.c_str());
 }
 
 void ListKeys(const AdminFlags& flags) {
@@ -46,7 +40,7 @@ void ListKeys(const AdminFlags& flags) {
   for (const auto& key : data) {
     const bool revoked = key.value("revoked_at", json(0)).is_number() &&
                          key.value("revoked_at", json(0)).get<int64_t>() > 0;
-    rows.push_back({Str(key, "id"), Str(key, "name"), Str(key, "role"),
+    rows.push_back({JsonString(key, "id"), JsonString(key, "name"), JsonString(key, "role"),
                     revoked ? "revoked" : "active"});
   }
   PrintTable(rows);

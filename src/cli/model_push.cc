@@ -18,17 +18,6 @@ namespace fs = std::filesystem;
 
 constexpr size_t kChunkBytes = 8 << 20;  // the server takes up to 16 MiB per chunk
 
-std::string Str(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-uint64_t U64(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<uint64_t>() : 0;
-}
-
 Result<std::string> HashFile(const std::string& path, uint64_t size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Err(Status::NotFound("cannot open " + path));
@@ -61,8 +50,8 @@ PushState LoadPushState(const std::string& data_dir, const std::string& server,
   std::ifstream in(state.path);
   if (!in) return state;
   json saved = json::parse(in, nullptr, false);
-  if (!saved.is_discarded() && saved.is_object() && Str(saved, "server") == server) {
-    state.upload_id = Str(saved, "upload_id");
+  if (!saved.is_discarded() && saved.is_object() && JsonString(saved, "server") == server) {
+    state.upload_id = JsonString(saved, "upload_id");
   }
   return state;
 }
@@ -85,7 +74,7 @@ Status UploadBlob(AdminClient& client, const std::string& path, uint64_t size,
   if (!state.upload_id.empty()) {
     auto resumed = client.Call("GET", "/v1/registry/uploads/" + state.upload_id);
     if (resumed) {
-      offset = U64(*resumed, "offset");
+      offset = JsonU64(*resumed, "offset");
       std::fprintf(stderr, "resuming upload %s at %s\n", state.upload_id.c_str(),
                    HumanBytes(offset).c_str());
     } else {
@@ -95,9 +84,9 @@ Status UploadBlob(AdminClient& client, const std::string& path, uint64_t size,
   if (state.upload_id.empty()) {
     LOCAI_ASSIGN_OR_RETURN(json started,
                            client.Call("POST", "/v1/registry/uploads", json{{"size", size}}));
-    state.upload_id = Str(started, "upload_id");
+    state.upload_id = JsonString(started, "upload_id");
     if (state.upload_id.empty()) return Status::DataLoss("the server returned no upload_id");
-    offset = U64(started, "offset");
+    offset = JsonU64(started, "offset");
     SavePushState(state, client.server());
   }
 
@@ -125,11 +114,11 @@ Status UploadBlob(AdminClient& client, const std::string& path, uint64_t size,
       // The server holds a different offset (an earlier chunk was acknowledged but the answer
       // lost): continue from where it is.
       const auto header = response.headers.Get("Upload-Offset");
-      offset = header ? std::stoull(std::string(*header)) : U64(body, "offset");
+      offset = header ? std::stoull(std::string(*header)) : JsonU64(body, "offset");
       continue;
     }
     if (response.status < 200 || response.status > 299) return StatusFromResponse(response);
-    offset = body.is_discarded() ? offset + want : U64(body, "offset");
+    offset = body.is_discarded() ? offset + want : JsonU64(body, "offset");
     bar.Update(offset, size, "bytes");
   }
   LOCAI_ASSIGN_OR_RETURN(
@@ -138,8 +127,8 @@ Status UploadBlob(AdminClient& client, const std::string& path, uint64_t size,
                   json::object()));
   std::error_code ec;
   fs::remove(state.path, ec);
-  if (Str(finished, "digest") != digest) {
-    return Status::DataLoss("the registry stored " + Str(finished, "digest") + ", expected " +
+  if (JsonString(finished, "digest") != digest) {
+    return Status::DataLoss("the registry stored " + JsonString(finished, "digest") + ", expected " +
                             digest);
   }
   return Status::Ok();

@@ -19,22 +19,11 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string Str(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-uint64_t U64(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<uint64_t>() : 0;
-}
-
 void PrintManifest(const json& manifest) {
-  std::printf("%s:%s  %s  %s  %s  %s params  ctx %s\n", Str(manifest, "name").c_str(),
-              Str(manifest, "tag").c_str(), Str(manifest, "digest").substr(0, 19).c_str(),
-              HumanBytes(U64(manifest, "size")).c_str(), Str(manifest, "architecture").c_str(),
-              Str(manifest, "parameters").c_str(), Str(manifest, "context_length").c_str());
+  std::printf("%s:%s  %s  %s  %s  %s params  ctx %s\n", JsonString(manifest, "name").c_str(),
+              JsonString(manifest, "tag").c_str(), JsonString(manifest, "digest").substr(0, 19).c_str(),
+              HumanBytes(JsonU64(manifest, "size")).c_str(), JsonString(manifest, "architecture").c_str(),
+              JsonString(manifest, "parameters").c_str(), JsonString(manifest, "context_length").c_str());
 }
 
 void Push(const AdminFlags& flags, const std::string& path, const std::string& name) {
@@ -59,9 +48,9 @@ void List(const AdminFlags& flags) {
       {"NAME", "DIGEST", "SIZE", "ARCH", "QUANT", "PARAMS", "CONTEXT"}};
   const json data = list.is_array() ? list : list.value("data", json::array());
   for (const auto& m : data) {
-    rows.push_back({Str(m, "name") + ":" + Str(m, "tag"), Str(m, "digest").substr(0, 19),
-                    HumanBytes(U64(m, "size")), Str(m, "architecture"), Str(m, "quantization"),
-                    Str(m, "parameters"), Str(m, "context_length")});
+    rows.push_back({JsonString(m, "name") + ":" + JsonString(m, "tag"), JsonString(m, "digest").substr(0, 19),
+                    HumanBytes(JsonU64(m, "size")), JsonString(m, "architecture"), JsonString(m, "quantization"),
+                    JsonString(m, "parameters"), JsonString(m, "context_length")});
   }
   PrintTable(rows);
 }
@@ -82,7 +71,7 @@ void Tag(const AdminFlags& flags, const std::string& source, const std::string& 
   auto client = OrFail(AdminClient::Create(flags));
   json manifest = OrFail(client->Call("GET", "/v1/registry/models/" + source));
   json moved = OrFail(client->Call(
-      "POST", "/v1/registry/models", json{{"name", target}, {"digest", Str(manifest, "digest")}}));
+      "POST", "/v1/registry/models", json{{"name", target}, {"digest", JsonString(manifest, "digest")}}));
   PrintManifest(moved);
 }
 

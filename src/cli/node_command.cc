@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/admin_client.h"
 #include "cli/commands.h"
 #include "cli/node_command.h"
 #include "net/egress/connector.h"
@@ -38,15 +39,6 @@ namespace agent = locai::node::agent;
 constexpr int kExitRevoked = 3;
 
 // --data, else $LOCAI_HOME, else ~/.locai.
-std::string DataDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* home = std::getenv("LOCAI_HOME"); home != nullptr && *home != '\0') return home;
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.locai";
-  }
-  Fail(Status::InvalidArgument("--data DIR is required (neither LOCAI_HOME nor HOME is set)"), 2);
-}
-
 std::string HostName() {
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "node";
@@ -131,7 +123,7 @@ void ListModels(const std::string& dir) {
 
 void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>& on_listening) {
   if (f.port < 0 || f.port > 65535) Fail(Status::InvalidArgument("--port must be 0..65535"), 2);
-  const std::string data_dir = DataDir(f.data_dir);
+  const std::string data_dir = ResolveDataDir(f.data_dir);
   const std::optional<agent::Credential> credential = ObtainCredential(f, data_dir);
   if (f.models_dir.empty() && !credential) {
     Fail(Status::InvalidArgument("--models DIR is required (or --join URL --token T to serve the "

@@ -16,17 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Str(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-int64_t Int(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-
 // "12s ago", "3m ago", "never".
 std::string Ago(int64_t ms) {
   if (ms <= 0) return "never";
@@ -50,9 +39,9 @@ std::string Labels(const json& node) {
 std::string Capabilities(const json& node) {
   const json caps = node.value("capabilities", json::object());
   if (!caps.is_object() || caps.empty()) return "";
-  std::string out = std::to_string(Int(caps, "cores")) + " cores, " +
-                    HumanBytes(static_cast<uint64_t>(Int(caps, "ram_free"))) + " free of " +
-                    HumanBytes(static_cast<uint64_t>(Int(caps, "ram_total")));
+  std::string out = std::to_string(JsonI64(caps, "cores")) + " cores, " +
+                    HumanBytes(static_cast<uint64_t>(JsonI64(caps, "ram_free"))) + " free of " +
+                    HumanBytes(static_cast<uint64_t>(JsonI64(caps, "ram_total")));
   const json simd = caps.value("simd", json::array());
   if (simd.is_array() && !simd.empty()) {
     out += ", ";
@@ -68,8 +57,8 @@ std::string Models(const json& node) {
   for (const auto& model : models) {
     std::string name = model.contains("names") && model["names"].is_array() && !model["names"].empty()
                            ? model["names"][0].get<std::string>()
-                           : Str(model, "digest").substr(0, 19);
-    std::string state = Str(model, "state");
+                           : JsonString(model, "digest").substr(0, 19);
+    std::string state = JsonString(model, "state");
     if (state == "downloading") {
       state += " " + std::to_string(static_cast<int>(model.value("progress", 0.0) * 100)) + "%";
     }
@@ -93,8 +82,8 @@ void ListNodes(const AdminFlags& flags) {
   std::vector<std::vector<std::string>> rows = {
       {"ID", "NAME", "STATUS", "GROUP", "LABELS", "LAST SEEN", "CAPABILITIES", "MODELS"}};
   for (const auto& node : DataOf(list)) {
-    rows.push_back({Str(node, "id"), Str(node, "name"), Str(node, "status"), Str(node, "group"),
-                    Labels(node), Ago(Int(node, "last_seen_at")), Capabilities(node),
+    rows.push_back({JsonString(node, "id"), JsonString(node, "name"), JsonString(node, "status"), JsonString(node, "group"),
+                    Labels(node), Ago(JsonI64(node, "last_seen_at")), Capabilities(node),
                     Models(node)});
   }
   PrintTable(rows);
@@ -124,7 +113,7 @@ void LabelNode(const AdminFlags& flags, const std::string& id,
   if (flags.json) {
     std::printf("%s\n", node.dump(2).c_str());
   } else {
-    std::printf("%s: group=%s labels=%s\n", id.c_str(), Str(node, "group").c_str(),
+    std::printf("%s: group=%s labels=%s\n", id.c_str(), JsonString(node, "group").c_str(),
                 Labels(node).c_str());
   }
 }
@@ -169,13 +158,13 @@ void CreateToken(const AdminFlags& flags, const std::string& group, const std::s
     std::printf("%s\n", token.dump(2).c_str());
     return;
   }
-  std::printf("%s\n", Str(token, "token").c_str());
+  std::printf("%s\n", JsonString(token, "token").c_str());
   std::fprintf(stderr,
                "join token %s: %d use(s), expires in %s%s. It is shown only now. On a device:\n"
                "  locai node --join %s --token %s\n",
-               Str(token, "id").c_str(), uses, ttl.c_str(),
+               JsonString(token, "id").c_str(), uses, ttl.c_str(),
                group.empty() ? "" : (", group " + group).c_str(), client->server().c_str(),
-               Str(token, "token").c_str());
+               JsonString(token, "token").c_str());
 }
 
 void ListTokens(const AdminFlags& flags) {
@@ -187,13 +176,13 @@ void ListTokens(const AdminFlags& flags) {
   }
   std::vector<std::vector<std::string>> rows = {{"ID", "GROUP", "USES LEFT", "EXPIRES"}};
   for (const auto& token : DataOf(list)) {
-    const int64_t expires = Int(token, "expires_at") / 1000;
+    const int64_t expires = JsonI64(token, "expires_at") / 1000;
     char when[32] = "";
     std::tm tm{};
     const std::time_t t = static_cast<std::time_t>(expires);
     gmtime_r(&t, &tm);
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    rows.push_back({Str(token, "id"), Str(token, "group"), std::to_string(Int(token, "uses_left")),
+    rows.push_back({JsonString(token, "id"), JsonString(token, "group"), std::to_string(JsonI64(token, "uses_left")),
                     when});
   }
   PrintTable(rows);

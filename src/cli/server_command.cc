@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "cli/server_command.h"
 #include "control/server/control_server.h"
 
 namespace locai::cli {
@@ -28,19 +30,10 @@ struct ServerFlags {
 };
 
 // --data, else $LOCAI_HOME, else ~/.locai.
-std::string DataDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* home = std::getenv("LOCAI_HOME"); home != nullptr && *home != '\0') return home;
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.locai";
-  }
-  Fail(Status::InvalidArgument("--data DIR is required (neither LOCAI_HOME nor HOME is set)"), 2);
-}
-
 void Serve(const ServerFlags& f) {
   if (f.port < 0 || f.port > 65535) Fail(Status::InvalidArgument("--port must be 0..65535"), 2);
   control::server::ControlServerOptions options;
-  options.data_dir = DataDir(f.data_dir);
+  options.data_dir = ResolveDataDir(f.data_dir);
   options.host = f.host;
   options.port = static_cast<uint16_t>(f.port);
   options.tls_cert_file = f.tls_cert;
@@ -61,15 +54,7 @@ void Serve(const ServerFlags& f) {
                          "clear; use it for local development only\n");
   }
   auto server = OrFail(control::server::ControlServer::Start(std::move(options)));
-  std::printf("locai server listening on %s\n", server->url().c_str());
-  if (!server->ca_fingerprint().empty()) {
-    std::printf("CA fingerprint (sha256): %s\n", server->ca_fingerprint().c_str());
-  }
-  if (server->bootstrap_admin_key()) {
-    std::printf("admin key (shown once; also in %s): %s\n", server->admin_key_path().c_str(),
-                server->bootstrap_admin_key()->c_str());
-  }
-  std::fflush(stdout);
+  PrintControlServerBanner(*server);
 
   int received = 0;
   sigwait(&signals, &received);
@@ -77,6 +62,18 @@ void Serve(const ServerFlags& f) {
 }
 
 }  // namespace
+
+void PrintControlServerBanner(const control::server::ControlServer& server) {
+  std::printf("locai server listening on %s\n", server.url().c_str());
+  if (!server.ca_fingerprint().empty()) {
+    std::printf("CA fingerprint (sha256): %s\n", server.ca_fingerprint().c_str());
+  }
+  if (server.bootstrap_admin_key()) {
+    std::printf("admin key (shown once; also in %s): %s\n", server.admin_key_path().c_str(),
+                server.bootstrap_admin_key()->c_str());
+  }
+  std::fflush(stdout);
+}
 
 void RegisterServerCommand(CLI::App& app) {
   auto flags = std::make_shared<ServerFlags>();

@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/model_push.h"
 #include "cli/node_command.h"
+#include "cli/server_command.h"
 #include "control/server/control_server.h"
 #include "engine/tools/model_synth.h"
 
@@ -128,15 +129,7 @@ void Up(UpFlags f) {
   options.port = static_cast<uint16_t>(f.port);
   options.insecure_http = f.insecure_http;
   auto server = OrFail(control::server::ControlServer::Start(std::move(options)));
-  std::printf("locai server listening on %s\n", server->url().c_str());
-  if (!server->ca_fingerprint().empty()) {
-    std::printf("CA fingerprint (sha256): %s\n", server->ca_fingerprint().c_str());
-  }
-  if (server->bootstrap_admin_key()) {
-    std::printf("admin key (shown once; also in %s): %s\n", server->admin_key_path().c_str(),
-                server->bootstrap_admin_key()->c_str());
-  }
-  std::fflush(stdout);
+  PrintControlServerBanner(*server);
 
   NodeFlags node = f.node;
   node.data_dir = data_dir;
