@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,31 @@ struct AuditEvent {
   std::string detail;  // free text, never a secret
 };
 
+// One inference request, as the gateway (route node / cloud) or a node reporting its own local
+// requests (route local) records it for the audit log and metering (issue 6). Never holds prompt or
+// completion text unless CapturePrompts(org_id) said yes for this request.
+struct InferenceRecord {
+  int64_t at_ms = 0;             // when the request arrived (unix ms)
+  std::string request_id;        // the x-request-id the client saw
+  std::string org_id;
+  std::string actor;             // "key:<id>" (API key) or "node:<id>" (a node's own or forwarded)
+  std::string endpoint;          // "/v1/chat/completions", "/v1/completions", "/v1/messages"
+  std::string model;             // as the client asked
+  std::string route;             // "local" | "node" | "cloud"; "" when it ran nowhere (refused)
+  std::string target;            // node id or provider name; "" for local or refused
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t duration_ms = 0;
+  int status = 0;                // the HTTP status the client got (200 also for a stream that
+                                 // later ended with an error event: see `error`)
+  std::string error;             // why it failed, "" on success; never prompt text
+  std::map<std::string, int64_t> pii_detections;  // type -> count (never the values)
+  uint64_t cloud_bytes_sent = 0;      // request bytes sent to a cloud provider (egress)
+  uint64_t cloud_bytes_received = 0;  // response bytes received from it
+  std::string prompt_text;       // only when CapturePrompts(org_id)
+  std::string completion_text;   // only when CapturePrompts(org_id)
+};
+
 struct ControlHooks {
   std::function<void(const AuditEvent&)> audit;
   // A model tag of `org_id` was created, moved or deleted (the fleet re-plans deployments).
@@ -40,6 +66,17 @@ struct ControlHooks {
   // The organisation's registry holding changed (a publish, a garbage collection).
   std::function<void(const std::string& org_id)> storage_changed;
 
+  // One inference request finished (or was refused): audit record + metering by route.
+  std::function<void(const InferenceRecord&)> inference;
+  // Whether the organisation keeps prompt and completion text (off unless turned on).
+  std::function<bool(const std::string& org_id)> capture_prompts;
+
+  void Inference(const InferenceRecord& record) const {
+    if (inference) inference(record);
+  }
+  bool CapturePrompts(const std::string& org_id) const {
+    return capture_prompts ? capture_prompts(org_id) : false;
+  }
   void Audit(const AuditEvent& event) const {
     if (audit) audit(event);
   }
