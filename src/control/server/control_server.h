@@ -43,6 +43,9 @@ struct ControlServerOptions {
   std::string tls_key_file;
   std::vector<std::string> tls_sans;  // extra SANs for the generated certificate
   bool insecure_http = false;         // plain HTTP (local development only)
+  // The process is air-gapped: the routing policy store refuses cloud providers and the gateway
+  // never reaches a cloud provider (docs/control-plane.md, "Gateway").
+  bool airgapped = false;
   int io_threads = 4;
   // Bytes queued to one connection before it counts as too slow and is cut (blob downloads pace
   // themselves well below this: RegistryOptions::max_queued_download_bytes).
