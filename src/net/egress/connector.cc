@@ -10,8 +10,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <system_error>
 
 namespace locai::net::egress {
 namespace {
@@ -37,6 +40,64 @@ std::string FormatTime(std::chrono::system_clock::time_point time) {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buf;
+}
+
+// "2026-11-24T21:00:00.123Z".
+std::string FormatTimeMs(std::chrono::system_clock::time_point time) {
+  std::string out = FormatTime(time);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  char frac[8];
+  std::snprintf(frac, sizeof(frac), ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
+  out.insert(out.size() - 1, frac);
+  return out;
+}
+
+// `text` as a JSON string literal (the journal has no JSON library beneath it).
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// Appends `line` to `path` with one write() on an O_APPEND descriptor. False on any failure.
+bool AppendLine(const std::string& path, const std::string& line) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  }
+  if (fd < 0) return false;
+  size_t done = 0;
+  bool ok = true;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) ok = false;
+  return ok;
 }
 
 std::string HostPort(std::string_view host, uint16_t port) {
@@ -155,6 +216,14 @@ ConnectedSocket& ConnectedSocket::operator=(ConnectedSocket&& other) noexcept {
   return *this;
 }
 
+std::string EgressJournalLine(const EgressAttempt& attempt) {
+  return "{\"time\":" + JsonQuote(FormatTimeMs(attempt.time)) +
+         ",\"host\":" + JsonQuote(attempt.host) + ",\"port\":" + std::to_string(attempt.port) +
+         ",\"allowed\":" + (attempt.allowed ? "true" : "false") +
+         ",\"purpose\":" + JsonQuote(attempt.purpose) + ",\"rule\":" + JsonQuote(attempt.rule) +
+         ",\"error\":" + JsonQuote(attempt.error) + "}";
+}
+
 Connector::Connector(ConnectorOptions options) : options_(std::move(options)) {
   if (options_.max_log_entries == 0) options_.max_log_entries = 1;
 }
@@ -165,6 +234,7 @@ Connector::Connector(Connector&& other) noexcept {
   log_ = std::move(other.log_);
   log_start_ = other.log_start_;
   total_ = other.total_;
+  journal_errors_ = other.journal_errors_;
 }
 
 Result<Connector> Connector::FromRules(const std::vector<std::string>& rules) {
@@ -176,15 +246,40 @@ Result<Connector> Connector::FromRules(const std::vector<std::string>& rules) {
   return Connector(std::move(options));
 }
 
-std::optional<size_t> Connector::Decide(std::string_view host, uint16_t port) const {
-  for (size_t i = 0; i < options_.rules.size(); ++i) {
-    if (options_.rules[i].Matches(host, port)) return i;
+void Connector::SetRules(std::vector<EgressRule> rules) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.rules = std::move(rules);
+}
+
+std::vector<EgressRule> Connector::Rules() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_.rules;
+}
+
+Connector::Decision Connector::Decide(std::string_view host, uint16_t port) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const EgressRule& rule : options_.rules) {
+    if (rule.Matches(host, port)) return {rule.allow, rule.ToString()};
   }
-  return std::nullopt;
+  return {false, "default deny"};
+}
+
+EgressAttempt Connector::NewAttempt(std::string_view host, uint16_t port,
+                                    std::string_view purpose, const Decision& decision) const {
+  EgressAttempt attempt;
+  attempt.time = options_.now ? options_.now() : std::chrono::system_clock::now();
+  attempt.host = std::string(host);
+  attempt.port = port;
+  attempt.allowed = decision.allow;
+  attempt.purpose = std::string(purpose);
+  attempt.rule = decision.rule;
+  return attempt;
 }
 
 void Connector::Record(EgressAttempt attempt) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Written under the lock so that the journal's order is the order of the log.
+  AppendToJournal(attempt);
   ++total_;
   if (log_.size() < options_.max_log_entries) {
     log_.push_back(std::move(attempt));
@@ -194,54 +289,37 @@ void Connector::Record(EgressAttempt attempt) {
   }
 }
 
+void Connector::AppendToJournal(const EgressAttempt& attempt) {
+  if (options_.journal_path.empty()) return;
+  if (!AppendLine(options_.journal_path, EgressJournalLine(attempt) + "\n")) ++journal_errors_;
+}
+
+uint64_t Connector::journal_errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return journal_errors_;
+}
+
 Status Connector::Denied(std::string_view host, uint16_t port, std::string_view purpose,
-                         std::optional<size_t> rule_index, bool record) {
-  std::string rule = rule_index ? options_.rules[*rule_index].ToString() : "default deny";
-  if (record) {
-    EgressAttempt attempt;
-    attempt.time = options_.now ? options_.now() : std::chrono::system_clock::now();
-    attempt.host = std::string(host);
-    attempt.port = port;
-    attempt.allowed = false;
-    attempt.purpose = std::string(purpose);
-    attempt.rule = rule;
-    Record(std::move(attempt));
-  }
-  return Status::PermissionDenied("egress to " + HostPort(host, port) + " denied by rule '" + rule +
-                                  "' (purpose: " + std::string(purpose) + ")");
+                         const Decision& decision) {
+  Record(NewAttempt(host, port, purpose, decision));
+  return Status::PermissionDenied("egress to " + HostPort(host, port) + " denied by rule '" +
+                                  decision.rule + "' (purpose: " + std::string(purpose) + ")");
 }
 
 Status Connector::Check(std::string_view host, uint16_t port, std::string_view purpose) {
-  std::optional<size_t> rule_index = Decide(host, port);
-  if (!rule_index || !options_.rules[*rule_index].allow) {
-    return Denied(host, port, purpose, rule_index, true);
-  }
-  EgressAttempt attempt;
-  attempt.time = options_.now ? options_.now() : std::chrono::system_clock::now();
-  attempt.host = std::string(host);
-  attempt.port = port;
-  attempt.allowed = true;
-  attempt.purpose = std::string(purpose);
-  attempt.rule = options_.rules[*rule_index].ToString();
-  Record(std::move(attempt));
+  Decision decision = Decide(host, port);
+  if (!decision.allow) return Denied(host, port, purpose, decision);
+  Record(NewAttempt(host, port, purpose, decision));
   return Status::Ok();
 }
 
 Result<ConnectedSocket> Connector::Connect(std::string_view host, uint16_t port,
                                            std::string_view purpose,
                                            std::chrono::milliseconds timeout) {
-  std::optional<size_t> rule_index = Decide(host, port);
-  if (!rule_index || !options_.rules[*rule_index].allow) {
-    return Err(Denied(host, port, purpose, rule_index, true));
-  }
+  Decision decision = Decide(host, port);
+  if (!decision.allow) return Err(Denied(host, port, purpose, decision));
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  EgressAttempt attempt;
-  attempt.time = options_.now ? options_.now() : std::chrono::system_clock::now();
-  attempt.host = std::string(host);
-  attempt.port = port;
-  attempt.allowed = true;
-  attempt.purpose = std::string(purpose);
-  attempt.rule = options_.rules[*rule_index].ToString();
+  EgressAttempt attempt = NewAttempt(host, port, purpose, decision);
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

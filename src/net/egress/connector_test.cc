@@ -1,6 +1,12 @@
 #include "net/egress/connector.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "net/http/http_client.h"
 #include "net/http/http_server.h"
@@ -148,6 +154,123 @@ TEST(ConnectorTest, ConnectFailuresAreReportedAndLogged) {
   ASSERT_EQ(connector.Attempts().size(), 1u);
   EXPECT_TRUE(connector.Attempts()[0].allowed);
   EXPECT_FALSE(connector.Attempts()[0].error.empty());
+}
+
+// A fresh directory under the system's temp directory, removed afterwards.
+class JournalDir {
+ public:
+  JournalDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "locai_egress_XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
+  }
+  ~JournalDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(ConnectorJournalTest, EveryAttemptIsOneJsonLine) {
+  JournalDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  HttpServer server(testing::TestServerOptions(), Router());
+  ASSERT_TRUE(server.Start().ok());
+  uint16_t closed_port;
+  {
+    HttpServer closed(testing::TestServerOptions(), Router());
+    ASSERT_TRUE(closed.Start().ok());
+    closed_port = closed.port();
+  }
+  ConnectorOptions options;
+  options.rules.push_back(*EgressRule::Parse("allow 127.0.0.1:*"));
+  options.now = [] {
+    return std::chrono::system_clock::from_time_t(1'800'000'000) + std::chrono::milliseconds(42);
+  };
+  // The directory "node" does not exist yet: the first line creates it.
+  options.journal_path = dir.path() + "/node/egress.jsonl";
+  Connector connector(std::move(options));
+
+  EXPECT_EQ(connector.Check("api.openai.com", 443, "cloud:\"openai\"").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_TRUE(connector.Connect("127.0.0.1", server.port(), "control-plane", 1000ms).has_value());
+  EXPECT_FALSE(connector.Connect("127.0.0.1", closed_port, "control-plane", 1000ms).has_value());
+
+  std::vector<std::string> lines = ReadLines(dir.path() + "/node/egress.jsonl");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0],
+            "{\"time\":\"2027-01-15T08:00:00.042Z\",\"host\":\"api.openai.com\",\"port\":443,"
+            "\"allowed\":false,\"purpose\":\"cloud:\\\"openai\\\"\",\"rule\":\"default deny\","
+            "\"error\":\"\"}");
+  EXPECT_EQ(lines[1], "{\"time\":\"2027-01-15T08:00:00.042Z\",\"host\":\"127.0.0.1\",\"port\":" +
+                          std::to_string(server.port()) +
+                          ",\"allowed\":true,\"purpose\":\"control-plane\",\"rule\":\"allow "
+                          "127.0.0.1:*\",\"error\":\"\"}");
+  EXPECT_NE(lines[2].find("\"allowed\":true"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[2].find("\"error\":\"\""), std::string::npos) << lines[2];
+  EXPECT_EQ(connector.journal_errors(), 0u);
+
+  // A second connector (another process) appends to the same journal.
+  ConnectorOptions second;
+  second.journal_path = dir.path() + "/node/egress.jsonl";
+  Connector other(std::move(second));
+  EXPECT_FALSE(other.Check("example.com", 80, "test").ok());
+  EXPECT_EQ(ReadLines(dir.path() + "/node/egress.jsonl").size(), 4u);
+}
+
+TEST(ConnectorJournalTest, AWriteErrorIsCountedAndNeverFailsTheConnection) {
+  JournalDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  ConnectorOptions options;
+  options.rules.push_back(*EgressRule::Parse("allow cp.internal:8443"));
+  options.journal_path = dir.path();  // a directory: every open fails
+  Connector connector(std::move(options));
+  EXPECT_TRUE(connector.Check("cp.internal", 8443, "control-plane").ok());
+  EXPECT_FALSE(connector.Check("evil.example", 443, "x").ok());
+  EXPECT_EQ(connector.journal_errors(), 2u);
+  EXPECT_EQ(connector.total_attempts(), 2u);
+  EXPECT_EQ(connector.Attempts().size(), 2u);
+}
+
+TEST(ConnectorJournalTest, WithoutAJournalPathNothingIsWritten) {
+  Connector connector(ConnectorOptions{});
+  EXPECT_FALSE(connector.Check("a.example", 1, "x").ok());
+  EXPECT_EQ(connector.journal_errors(), 0u);
+  EXPECT_TRUE(connector.journal_path().empty());
+}
+
+TEST(ConnectorTest, SetRulesChangesTheAllowlistWhileOthersCheck) {
+  Connector connector(ConnectorOptions{});
+  EXPECT_FALSE(connector.Check("api.openai.com", 443, "cloud:openai").ok());
+  std::atomic<bool> stop{false};
+  std::thread checker([&] {
+    while (!stop.load()) {
+      Status status = connector.Check("api.openai.com", 443, "cloud:openai");
+      EXPECT_TRUE(status.ok() || status.code() == StatusCode::kPermissionDenied);
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    connector.SetRules({*EgressRule::Parse(i % 2 ? "allow api.openai.com:443" : "deny *:*")});
+  }
+  connector.SetRules({*EgressRule::Parse("allow api.openai.com:443")});
+  stop = true;
+  checker.join();
+  EXPECT_TRUE(connector.Check("api.openai.com", 443, "cloud:openai").ok());
+  ASSERT_EQ(connector.Rules().size(), 1u);
+  EXPECT_EQ(connector.Rules()[0].ToString(), "allow api.openai.com:443");
+  connector.SetRules({});
+  Status denied = connector.Check("api.openai.com", 443, "cloud:openai");
+  EXPECT_NE(denied.message().find("default deny"), std::string::npos);
+  EXPECT_EQ(connector.Attempts().back().rule, "default deny");
 }
 
 }  // namespace
