@@ -1,6 +1,5 @@
 #include "control/registry/registry.h"
 
-#include <chrono>
 #include <string>
 #include <utility>
 
@@ -41,21 +40,10 @@ Result<auth::Principal> RegistryImpl::Authorize(const net::HttpRequest& request,
   return principal;
 }
 
-int64_t RegistryImpl::NowMs() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t RegistryImpl::NowMs() const { return NowMsOr(options_.now_ms); }
 
 void RegistryImpl::Audit(const auth::Principal& who, std::string action, std::string target) {
-  AuditEvent event;
-  event.at_ms = NowMs();
-  event.org_id = who.org_id;
-  event.actor = "key:" + who.key_id;
-  event.action = std::move(action);
-  event.target = std::move(target);
-  hooks_.Audit(event);
+  hooks_.Audit(KeyAuditEvent(NowMs(), who.org_id, who.key_id, std::move(action), std::move(target)));
 }
 
 void RegistryImpl::AfterTagsChanged(const std::string& org_id, const std::string& released) {

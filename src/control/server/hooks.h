@@ -5,12 +5,14 @@
 // hook must be thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/status.h"
 
@@ -25,6 +27,27 @@ struct AuditEvent {
   std::string target;  // the object: a digest, "name:tag", a key id
   std::string detail;  // free text, never a secret
 };
+
+// Unix time in milliseconds from `clock` (an injected test clock), or the system clock when it is
+// empty: every part of the control plane takes its time this way.
+inline int64_t NowMsOr(const std::function<int64_t()>& clock) {
+  if (clock) return clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The audit event of an action taken with an API key (actor "key:<key_id>").
+inline AuditEvent KeyAuditEvent(int64_t at_ms, std::string org_id, std::string_view key_id,
+                                std::string action, std::string target) {
+  AuditEvent event;
+  event.at_ms = at_ms;
+  event.org_id = std::move(org_id);
+  event.actor = "key:" + std::string(key_id);
+  event.action = std::move(action);
+  event.target = std::move(target);
+  return event;
+}
 
 // One inference request, as the gateway (route node / cloud) or a node reporting its own local
 // requests (route local) records it for the audit log and metering (issue 6). Never holds prompt or
