@@ -12,6 +12,14 @@ ApiStyle StyleOf(const net::HttpRequest& request) {
   return ApiStyle::kOpenAi;
 }
 
+bool IsGenerationPath(std::string_view path) {
+  return path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/messages";
+}
+
+void MarkServedLocally(net::HttpHeaders& headers) {
+  headers.Set(std::string(kRouteHeader), std::string(kRouteLocal));
+}
+
 api::ApiError ErrorFromStatus(ApiStyle style, const Status& status) {
   return style == ApiStyle::kAnthropic ? api::AnthropicErrorFromStatus(status)
                                        : api::OpenAiErrorFromStatus(status);

@@ -19,6 +19,19 @@ namespace locai::node {
 
 enum class ApiStyle { kOpenAi, kAnthropic };
 
+// Where a response ran (issue 5): the names of control/router/route_info.h, copied here because the
+// node does not link the control libraries. A node answers its own requests with "local"; a
+// forwarded one carries what the control plane chose ("node" + node id, "cloud" + provider).
+inline constexpr std::string_view kRouteHeader = "x-locai-route";
+inline constexpr std::string_view kRouteTargetHeader = "x-locai-route-target";
+inline constexpr std::string_view kRouteLocal = "local";
+inline constexpr std::string_view kSessionHeader = "x-locai-session";
+
+// True for the generation endpoints: /v1/chat/completions, /v1/completions, /v1/messages.
+bool IsGenerationPath(std::string_view path);
+// Adds `x-locai-route: local`.
+void MarkServedLocally(net::HttpHeaders& headers);
+
 // Anthropic for /v1/messages* and for any request carrying `anthropic-version` (the SDK sends it
 // on every call, /v1/models included); OpenAI otherwise.
 ApiStyle StyleOf(const net::HttpRequest& request);

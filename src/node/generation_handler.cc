@@ -39,6 +39,23 @@ api::ApiError AcquireError(ApiStyle style, const Status& status, std::string_vie
   return ErrorFromStatus(style, status);
 }
 
+// When this node cannot serve the request (`why`) and a forwarder is set, offers the request to
+// it. True when it took the request (it answers).
+bool TryForward(NodeContext& ctx, const net::HttpRequest& http,
+                const std::shared_ptr<net::ResponseWriter>& writer, std::string_view model,
+                std::string_view why) {
+  if (!ctx.options.forward || writer->closed()) return false;
+  if (!ctx.options.forward(http, writer)) return false;
+  ctx.logger.Event("info", "request " + http.request_id + " for model '" + std::string(model) +
+                               "' forwarded to the control plane: " + std::string(why));
+  return true;
+}
+
+bool Forwardable(const Status& status) {
+  return status.code() == StatusCode::kNotFound ||
+         status.code() == StatusCode::kResourceExhausted;
+}
+
 void RunGeneration(NodeContext& ctx, const net::HttpRequest& http, api::GenerationRequest request,
                    std::shared_ptr<net::ResponseWriter> writer) {
   const ApiStyle style =
@@ -46,6 +63,10 @@ void RunGeneration(NodeContext& ctx, const net::HttpRequest& http, api::Generati
   if (writer->closed()) return;
   auto lease = ctx.models->Acquire(request.model);
   if (!lease) {
+    if (Forwardable(lease.error()) &&
+        TryForward(ctx, http, writer, request.model, lease.error().message())) {
+      return;
+    }
     SendAndLogError(ctx, http, *writer, style, AcquireError(style, lease.error(), request.model),
                     request.model);
     return;
@@ -88,6 +109,10 @@ void RunGeneration(NodeContext& ctx, const net::HttpRequest& http, api::Generati
     if (auto s = weak.lock()) s->OnClientClosed();
   });
   Status status = sink->Submit(std::move(*engine_request));
+  if (status.code() == StatusCode::kResourceExhausted &&
+      TryForward(ctx, http, writer, request.model, "queue full: " + status.message())) {
+    return;
+  }
   if (!status.ok()) {
     api::ApiError error = ErrorFromStatus(style, status);
     if (status.code() == StatusCode::kResourceExhausted) {

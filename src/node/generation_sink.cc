@@ -11,6 +11,7 @@ net::HttpHeaders StreamHeaders(std::string_view request_id) {
   headers.Set("Content-Type", "text/event-stream");
   headers.Set("Cache-Control", "no-cache");
   headers.Set("x-request-id", std::string(request_id));
+  MarkServedLocally(headers);
   return headers;
 }
 
@@ -203,7 +204,10 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
     }
     writer_->End();
   } else if (error) {
-    writer_->Send(ErrorResponse(style_, *error, log_.request_id, ctx_.options.retry_after_seconds));
+    net::HttpResponse response =
+        ErrorResponse(style_, *error, log_.request_id, ctx_.options.retry_after_seconds);
+    MarkServedLocally(response.headers);
+    writer_->Send(std::move(response));
   } else {
     std::string body;
     switch (kind_) {
@@ -217,7 +221,9 @@ void RequestSink::OnFinish(const engine::GenerationSummary& summary) {
         body = api::anthropic::SerializeMessage(meta_, result);
         break;
     }
-    writer_->Send(JsonResponse(200, std::move(body), log_.request_id));
+    net::HttpResponse response = JsonResponse(200, std::move(body), log_.request_id);
+    MarkServedLocally(response.headers);
+    writer_->Send(std::move(response));
   }
 
   lease_.Release();

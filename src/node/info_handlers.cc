@@ -36,7 +36,10 @@ void SendAndLogError(NodeContext& ctx, const net::HttpRequest& request, net::Res
   log.status = error.http_status;
   log.error = error.message;
   ctx.logger.Request(log);
-  writer.Send(ErrorResponse(style, error, request.request_id, ctx.options.retry_after_seconds));
+  net::HttpResponse response =
+      ErrorResponse(style, error, request.request_id, ctx.options.retry_after_seconds);
+  if (IsGenerationPath(request.path)) MarkServedLocally(response.headers);
+  writer.Send(std::move(response));
 }
 
 void HandleListModels(NodeContext& ctx, net::HttpRequest request,

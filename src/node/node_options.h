@@ -6,10 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/http/http_message.h"
+#include "net/http/response_writer.h"
 #include "node/model_manager.h"
 
 namespace locai::node {
@@ -31,6 +34,11 @@ struct NodeOptions {
   int retry_after_seconds = 1;  // Retry-After on 429/503/529
   // Receives each log line (one JSON object, no newline); empty: stderr.
   std::function<void(std::string_view)> log;
+  // Local-first (issue 5): a generation request this node cannot serve (model not here, does not
+  // fit, queue full) is offered to `forward`, on a worker thread; true means it took the request
+  // and answers it (node/forward/forwarder.h: to the control plane), false that the node answers
+  // its own error. Empty: never forward.
+  std::function<bool(const net::HttpRequest&, std::shared_ptr<net::ResponseWriter>)> forward;
 };
 
 }  // namespace locai::node
