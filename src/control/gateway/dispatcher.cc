@@ -281,6 +281,9 @@ void GatewayCore::ProcessWaiters() {
   const SteadyTime now = std::chrono::steady_clock::now();
   std::deque<std::shared_ptr<GatewayRequest>> pending;
   pending.swap(waiters_);
+  // (organisation, model, forwarding node) found busy in this pass: the later waiters for the same
+  // thing stay in line without another look (FIFO, and a pass stays cheap with many waiters).
+  std::set<std::string> busy;
   for (auto& request : pending) {
     if (!request->queued) continue;  // taken out already (client closed)
     if (request->closed.load()) {
@@ -295,7 +298,14 @@ void GatewayCore::ProcessWaiters() {
                                 std::to_string(request->policy.max_queue_wait.count()) + " ms");
       continue;
     }
+    const std::string key =
+        request->caller.org_id + '\n' + request->parsed.model + '\n' + request->caller.node_id;
+    if (request->failed_nodes.empty() && busy.contains(key)) {
+      waiters_.push_back(request);
+      continue;
+    }
     if (TryStart(request) == TryResult::kBusy) {
+      if (request->failed_nodes.empty()) busy.insert(key);
       waiters_.push_back(request);
       continue;
     }
