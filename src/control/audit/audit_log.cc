@@ -144,9 +144,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(Database& db, AuditLogOptions o
       new AuditLog(db, std::move(options), std::move(public_key), std::move(head_file)));
 }
 
-Result<AuditRecord> AuditLog::AppendLocked(const AuditEvent& event, int64_t time_ms) {
+Result<AuditRecord> AuditLog::AppendLocked(const AuditEvent& event, int64_t time_ms,
+                                           std::optional<ChainHead> known_prev,
+                                           std::vector<ChainHead>* pending_heads) {
   ChainHead prev{0, std::string(kGenesisHash)};
-  LOCAI_ASSIGN_OR_RETURN(std::optional<ChainHead> last, LastRecord(db_));
+  std::optional<ChainHead> last = std::move(known_prev);
+  if (!last) {
+    LOCAI_ASSIGN_OR_RETURN(last, LastRecord(db_));
+  }
   if (last) {
     prev = *last;
   } else {
@@ -190,8 +195,47 @@ Result<AuditRecord> AuditLog::AppendLocked(const AuditEvent& event, int64_t time
   }
   // The head goes out before the commit: a failed write aborts the append; a crash after it leaves
   // the file one record ahead, which Verify reports rather than hides.
-  LOCAI_RETURN_IF_ERROR(head_file_->Append(record.seq, record.hash));
+  if (pending_heads) {
+    pending_heads->push_back(ChainHead{record.seq, record.hash});
+  } else {
+    LOCAI_RETURN_IF_ERROR(head_file_->Append(record.seq, record.hash));
+  }
   return record;
+}
+
+Result<std::vector<Result<AuditRecord>>> AuditLog::AppendAll(
+    const std::vector<AuditEvent>& events) {
+  std::vector<Result<AuditRecord>> results;
+  results.reserve(events.size());
+  for (const AuditEvent& event : events) {
+    Status valid = event.kind == "checkpoint" ? Status::InvalidArgument(
+                                                    "audit: checkpoint records are written by "
+                                                    "retention only")
+                                              : ValidateEvent(event);
+    if (valid.ok()) {
+      results.emplace_back(AuditRecord{});
+    } else {
+      results.emplace_back(Err(valid));
+    }
+  }
+  std::lock_guard lock(mu_);
+  LOCAI_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  const int64_t now = options_.now_ms();
+  std::vector<ChainHead> heads;
+  std::optional<ChainHead> prev;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!results[i]) continue;
+    LOCAI_ASSIGN_OR_RETURN(AuditRecord record, AppendLocked(events[i], now, prev, &heads));
+    prev = ChainHead{record.seq, record.hash};
+    results[i] = std::move(record);
+  }
+  // As in Append: the heads go out (one write, one fsync) before the commit.
+  LOCAI_RETURN_IF_ERROR(head_file_->AppendAll(heads));
+  LOCAI_RETURN_IF_ERROR(tx.Commit());
+  if (options_.log && prev) {
+    options_.log("audit head seq=" + std::to_string(prev->seq) + " hash=" + prev->hash);
+  }
+  return results;
 }
 
 Result<AuditRecord> AuditLog::Append(const AuditEvent& event) {
@@ -369,6 +413,16 @@ Result<size_t> AuditLog::ApplyContentRetention(int64_t max_age_ms) {
   const int64_t cutoff = options_.now_ms() - max_age_ms;
   LOCAI_ASSIGN_OR_RETURN(Statement del,
                          Query(db_, "DELETE FROM audit_content WHERE time_ms < ?1", cutoff));
+  LOCAI_RETURN_IF_ERROR(del.Run());
+  return static_cast<size_t>(db_.Changes());
+}
+
+Result<size_t> AuditLog::ApplyContentRetention(std::string_view org, int64_t max_age_ms) {
+  if (max_age_ms < 0) return Err(Status::InvalidArgument("audit retention: negative age"));
+  const int64_t cutoff = options_.now_ms() - max_age_ms;
+  LOCAI_ASSIGN_OR_RETURN(
+      Statement del,
+      Query(db_, "DELETE FROM audit_content WHERE org = ?1 AND time_ms < ?2", org, cutoff));
   LOCAI_RETURN_IF_ERROR(del.Run());
   return static_cast<size_t>(db_.Changes());
 }

@@ -349,6 +349,53 @@ TEST_F(AuditLogTest, CapturedTextIsKeptApartWithItsOwnRetention) {
   EXPECT_TRUE(Verify().ok);  // the chain does not hold the text
 }
 
+TEST_F(AuditLogTest, ContentRetentionPerOrganisation) {
+  for (const char* org : {"acme", "globex"}) {
+    AuditEvent event;
+    event.kind = "inference";
+    event.action = "inference.request";
+    event.org = org;
+    event.prompt_text = std::string("prompt of ") + org;
+    ASSERT_TRUE(log_->Append(event));
+  }
+  now_ += 10'000;
+  EXPECT_EQ(log_->ApplyContentRetention("acme", 5'000).value(), 1u);
+  EXPECT_FALSE(log_->Content(1).value());
+  EXPECT_TRUE(log_->Content(2).value());
+  EXPECT_EQ(log_->ApplyContentRetention("globex", 20'000).value(), 0u);
+  EXPECT_TRUE(log_->Content(2).value());
+}
+
+TEST_F(AuditLogTest, AppendAllWritesABatchThatVerifiesAndSkipsBadEvents) {
+  AppendAdmin(2);
+  std::vector<AuditEvent> batch(4);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].kind = "inference";
+    batch[i].action = "inference.request";
+    batch[i].org = "acme";
+    batch[i].request_id = "req-" + std::to_string(i);
+  }
+  batch[2].org = "";  // refused: no organisation
+  batch[3].prompt_text = "kept apart";
+  auto results = log_->AppendAll(batch);
+  ASSERT_TRUE(results) << results.error().ToString();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_EQ((*results)[0]->seq, 3);
+  EXPECT_EQ((*results)[1]->seq, 4);
+  EXPECT_FALSE((*results)[2]);
+  EXPECT_EQ((*results)[3]->seq, 5);
+  EXPECT_EQ((*results)[1]->prev_hash, (*results)[0]->hash);
+  EXPECT_EQ(log_->Content(5).value()->prompt, "kept apart");
+  auto scan = HeadFile::Scan(dir_.File("audit.head")).value();
+  EXPECT_EQ(scan.lines, 5);  // one head line per record, written together
+  EXPECT_EQ(scan.last->seq, 5);
+  EXPECT_TRUE(Verify().ok);
+  AppendAdmin(1);
+  EXPECT_TRUE(Verify().ok);
+  EXPECT_EQ(log_->AppendAll({}).value().size(), 0u);
+  EXPECT_TRUE(Verify().ok);
+}
+
 TEST_F(AuditLogTest, ConcurrentAppendsFormOneChain) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};

@@ -88,6 +88,18 @@ Status HeadFile::Append(int64_t seq, std::string_view hash) {
   return Status::Ok();
 }
 
+Status HeadFile::AppendAll(const std::vector<ChainHead>& heads) {
+  if (heads.empty()) return Status::Ok();
+  std::string lines = needs_newline_ ? "\n" : "";
+  for (const ChainHead& head : heads) {
+    lines += std::to_string(head.seq) + " " + head.hash + "\n";
+  }
+  LOCAI_RETURN_IF_ERROR(WriteAll(fd_, lines, path_));
+  needs_newline_ = false;
+  if (::fsync(fd_) != 0) return ErrnoStatus("fsync", path_);
+  return Status::Ok();
+}
+
 Result<std::optional<ChainHead>> HeadFile::ReadLast(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -41,6 +43,8 @@ class HeadFile {
 
   // Appends "<seq> <hash>\n" and fsyncs. Internal on a short write or fsync failure.
   Status Append(int64_t seq, std::string_view hash);
+  // Appends one line per head in one write and one fsync (a batch of appends).
+  Status AppendAll(const std::vector<ChainHead>& heads);
 
   // The last well-formed line of the file at `path`; nullopt when the file is missing or holds
   // none. Internal when it exists but cannot be read.

@@ -16,6 +16,8 @@
 namespace locai::control::compliance {
 namespace {
 
+constexpr int64_t kDayMs = 86'400'000;
+
 // The server's action names (hooks.h) against the audit log's (audit_record.h).
 constexpr std::pair<std::string_view, std::string_view> kActionNames[] = {
     {"admin.key.create", "key.create"},
@@ -78,10 +80,83 @@ Result<std::unique_ptr<Compliance>> Compliance::Open(store::Store& store, store:
   audit_options.now_ms = compliance->options_.now_ms;
   audit_options.log = [raw = compliance.get()](std::string_view line) { raw->Log(line); };
   LOCAI_ASSIGN_OR_RETURN(compliance->audit_, audit::AuditLog::Open(db, std::move(audit_options)));
+  // Deleted rows (expired prompt text above all) are overwritten in the file, not left in free
+  // pages.
+  LOCAI_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete = ON"));
+  LOCAI_ASSIGN_OR_RETURN(compliance->settings_, ComplianceSettings::Open(db));
+  compliance->thresholds_ = std::make_unique<ThresholdLog>(
+      db, [raw = compliance.get()](std::string_view line) { raw->Log(line); });
+
+  InferenceRecorderOptions recorder_options;
+  recorder_options.capture = [raw = compliance.get()](const std::string& org_id) {
+    return raw->CapturePrompts(org_id);
+  };
+  recorder_options.now_ms = compliance->options_.now_ms;
+  recorder_options.log = [raw = compliance.get()](std::string_view line) { raw->Log(line); };
+  compliance->recorder_ = std::make_unique<InferenceRecorder>(
+      *compliance->audit_, *compliance->meter_, std::move(recorder_options));
+
+  const int64_t interval = compliance->options_.retention_interval_ms;
+  if (interval >= 0) {
+    compliance->retention_ = std::make_unique<PeriodicTask>(
+        std::chrono::milliseconds(interval == 0 ? kDayMs : interval), [raw = compliance.get()] {
+          if (auto run = raw->RunRetention(); !run) {
+            raw->Log("audit: retention failed: " + run.error().ToString());
+          }
+        });
+  }
   return compliance;
 }
 
-Compliance::~Compliance() = default;
+Compliance::~Compliance() {
+  retention_.reset();
+  recorder_.reset();  // writes what is queued
+}
+
+void Compliance::RecordInference(const InferenceRecord& record) { recorder_->Record(record); }
+
+void Compliance::FlushInference() { recorder_->Flush(); }
+
+bool Compliance::CapturePrompts(const std::string& org_id) {
+  return settings_->CapturePrompts(org_id);
+}
+
+Result<RetentionRun> Compliance::RunRetention() {
+  RetentionRun run;
+  LOCAI_ASSIGN_OR_RETURN(int64_t days, settings_->AuditRetentionDays());
+  LOCAI_ASSIGN_OR_RETURN(size_t removed, audit_->ApplyRetention(days * kDayMs));
+  run.audit_records = static_cast<int64_t>(removed);
+  LOCAI_ASSIGN_OR_RETURN(auto captures, settings_->AllPromptCapture());
+  for (const auto& [org_id, setting] : captures) {
+    LOCAI_ASSIGN_OR_RETURN(size_t texts,
+                           audit_->ApplyContentRetention(org_id, setting.retention_days * kDayMs));
+    run.captured_texts += static_cast<int64_t>(texts);
+  }
+  if (run.audit_records > 0 || run.captured_texts > 0) {
+    Log("audit: retention removed " + std::to_string(run.audit_records) + " records older than " +
+        std::to_string(days) + " days and " + std::to_string(run.captured_texts) +
+        " captured texts");
+  }
+  return run;
+}
+
+void Compliance::CheckThresholds(const std::string& org_id) {
+  auto plan = plans_->ForOrg(org_id);
+  if (!plan) return;
+  auto usage = meter_->CurrentUsage(org_id);
+  if (!usage) {
+    Log("metering: no usage for " + org_id + ": " + usage.error().ToString());
+    return;
+  }
+  const std::vector<metering::ThresholdWarning> warnings =
+      metering::ThresholdWarnings(plan->plan, *usage);
+  if (warnings.empty()) return;
+  if (auto logged =
+          thresholds_->LogNew(org_id, plan->org.name, usage->month, warnings, options_.now_ms());
+      !logged) {
+    Log("metering: plan warnings of " + org_id + " not recorded: " + logged.error().ToString());
+  }
+}
 
 void Compliance::Log(std::string_view line) const {
   if (options_.log) {
@@ -155,7 +230,10 @@ Status Compliance::RegistryLimitError(const std::string& org_id, const Status& r
 
 Status Compliance::ChargeEgress(const std::string& org_id, uint64_t bytes) {
   LOCAI_ASSIGN_OR_RETURN(OrgPlan plan, plans_->ForOrg(org_id));
-  return meter_->ChargeEgress(org_id, plan.plan, static_cast<int64_t>(bytes), options_.now_ms());
+  LOCAI_RETURN_IF_ERROR(
+      meter_->ChargeEgress(org_id, plan.plan, static_cast<int64_t>(bytes), options_.now_ms()));
+  CheckThresholds(org_id);
+  return Status::Ok();
 }
 
 Status Compliance::RecordNodeSeen(const std::string& org_id, const std::string& node_id) {
@@ -167,14 +245,20 @@ Status Compliance::RecordNodeSeen(const std::string& org_id, const std::string& 
     if (it != seen_day_.end() && it->second == day) return Status::Ok();
   }
   LOCAI_RETURN_IF_ERROR(meter_->RecordNodeSeen(org_id, node_id, now));
-  std::lock_guard lock(seen_mu_);
-  seen_day_[node_id] = day;
+  {
+    std::lock_guard lock(seen_mu_);
+    seen_day_[node_id] = day;
+  }
+  CheckThresholds(org_id);
   return Status::Ok();
 }
 
 Status Compliance::RecordStorage(const std::string& org_id) {
   LOCAI_ASSIGN_OR_RETURN(uint64_t held, store_.OrgBlobBytes(org_id));
-  return meter_->RecordStorage(org_id, static_cast<int64_t>(held), options_.now_ms());
+  LOCAI_RETURN_IF_ERROR(
+      meter_->RecordStorage(org_id, static_cast<int64_t>(held), options_.now_ms()));
+  CheckThresholds(org_id);
+  return Status::Ok();
 }
 
 Result<std::string> Compliance::UsageReport(const std::string& org_id, std::string_view month,

@@ -18,7 +18,19 @@
 //                           the plan_limit_exceeded error with nothing recorded.
 //   RecordNodeSeen          a node connected or heartbeated (written once per node per UTC day).
 //   RecordStorage(org)      the organisation's registry holding changed (publish, GC).
-//   RegisterRoutes          the usage, plan and audit admin routes (compliance_routes.cc).
+//   RegisterRoutes          the usage, plan and audit admin routes (compliance_routes.cc,
+//                           audit_settings_routes.cc).
+//   RecordInference(r)      ControlHooks::inference: one audit record "inference.request" and the
+//                           request's metering, queued to a writer thread (inference_recorder.h);
+//                           FlushInference() waits for the queue (tests, shutdown).
+//   CapturePrompts(org)     ControlHooks::capture_prompts: the organisation's switch (off by
+//                           default), from an in-memory cache of compliance_settings.h.
+//   RunRetention()          what the retention thread does every retention_interval_ms: audit
+//                           records older than the installation's retention period removed with a
+//                           signed checkpoint, each organisation's captured text past its own
+//                           period deleted.
+// Plan warnings: after a node is seen, storage changes or egress is charged, warnings at 80 % and
+// 100 % of a limit are logged once per organisation, resource and month (threshold_log.h).
 // Limits fail open: when the plan cannot be read (database error) NodeLimit/RegistryLimit return
 // nullopt and the error is logged, so a metering fault never stops enrolment or pushes; egress
 // charging returns the error (the download is refused with 503 rather than served unmetered).
@@ -38,7 +50,11 @@
 
 #include "common/status.h"
 #include "control/audit/audit_log.h"
+#include "control/compliance/compliance_settings.h"
+#include "control/compliance/inference_recorder.h"
+#include "control/compliance/periodic_task.h"
 #include "control/compliance/plan_assignment.h"
+#include "control/compliance/threshold_log.h"
 #include "control/metering/plans.h"
 #include "control/metering/usage_meter.h"
 #include "control/server/hooks.h"
@@ -60,6 +76,15 @@ struct ComplianceOptions {
   // One line per notable event (a failed audit append, a limit lookup that failed, the audit
   // chain head). Empty: stderr.
   std::function<void(std::string_view line)> log;
+  // How often the retention thread runs (ms); 0: daily; negative: no thread (RunRetention() by
+  // hand). The first run is one interval after Open.
+  int64_t retention_interval_ms = 0;
+};
+
+// What one retention run removed.
+struct RetentionRun {
+  int64_t audit_records = 0;   // chained records (a signed checkpoint covers them)
+  int64_t captured_texts = 0;  // rows of captured prompt/completion text
 };
 
 // The audit action for one of the server's action names ("admin.key.create" -> "key.create",
@@ -96,6 +121,14 @@ class Compliance {
 
   Status RegisterRoutes(net::Router& router, auth::Authenticator& authenticator);
 
+  void RecordInference(const InferenceRecord& record);
+  void FlushInference();
+  bool CapturePrompts(const std::string& org_id);
+  ComplianceSettings& settings() { return *settings_; }
+  Result<RetentionRun> RunRetention();
+  // Logs the plan warnings of the organisation's current month not logged before.
+  void CheckThresholds(const std::string& org_id);
+
   Result<OrgPlan> PlanFor(const std::string& org_id) { return plans_->ForOrg(org_id); }
   Result<OrgPlan> SetPlan(const std::string& org_id, const std::string& plan_name) {
     return plans_->Set(org_id, plan_name, options_.now_ms());
@@ -120,6 +153,11 @@ class Compliance {
   std::unique_ptr<PlanAssignment> plans_;
   std::unique_ptr<metering::UsageMeter> meter_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<ComplianceSettings> settings_;
+  std::unique_ptr<ThresholdLog> thresholds_;
+  // Threads last, stopped first (the destructor resets them before the rest goes).
+  std::unique_ptr<InferenceRecorder> recorder_;
+  std::unique_ptr<PeriodicTask> retention_;
   std::mutex seen_mu_;
   std::map<std::string, std::string> seen_day_;  // node id -> UTC day last recorded; seen_mu_
 };

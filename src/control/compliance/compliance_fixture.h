@@ -1,6 +1,7 @@
 // ComplianceTest: a GoogleTest fixture with a data directory, a SqliteStore in
 // DATA/server/locai.db, organisations "default" (plan "unlimited", as the bootstrap makes it) and
-// "acme" (plan "developer"), a fake clock at 2026-11-10 and a Compliance. Test-only helper.
+// "acme" (plan "developer"), a fake clock at 2026-11-10 and a Compliance (no retention thread
+// unless retention_interval_ms_ is set before OpenCompliance()). Test-only helper.
 // Threading: confined to the test's thread.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,11 @@ class ComplianceTest : public ::testing::Test {
     ComplianceOptions options;
     options.data_dir = dir_.path();
     options.now_ms = [this] { return now_.load(); };
-    options.log = [this](std::string_view line) { log_.emplace_back(line); };
+    options.log = [this](std::string_view line) {
+      std::lock_guard lock(log_mu_);
+      log_.emplace_back(line);
+    };
+    options.retention_interval_ms = retention_interval_ms_;
     auto opened = Compliance::Open(*store_, store_->database(), std::move(options));
     ASSERT_TRUE(opened) << opened.error().ToString();
     compliance_ = std::move(*opened);
@@ -47,7 +53,15 @@ class ComplianceTest : public ::testing::Test {
   store::testing::TempDir dir_;
   std::unique_ptr<store::SqliteStore> store_;
   std::atomic<int64_t> now_{kNov10Ms};
-  std::vector<std::string> log_;
+  // The log lines so far (the writer and retention threads log too).
+  std::vector<std::string> LogLines() {
+    std::lock_guard lock(log_mu_);
+    return log_;
+  }
+
+  std::mutex log_mu_;
+  std::vector<std::string> log_;        // guarded by log_mu_
+  int64_t retention_interval_ms_ = -1;  // no retention thread unless a test asks
   std::unique_ptr<Compliance> compliance_;
 };
 

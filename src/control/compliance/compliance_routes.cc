@@ -5,6 +5,7 @@
 //   PUT /v1/admin/plan {org?, plan}                                   admin of the default org
 //   GET /v1/admin/audit/verify                                        admin
 //   GET /v1/admin/audit/export?since=MS[&format=jsonl]                admin
+// and the audit settings (audit_settings_routes.h).
 // Another organisation (org=) only for the default organisation's admins. The audit log is the
 // server's: verify checks the whole chain; an export gives a platform admin every record and
 // another admin only the records of its own organisation.
@@ -15,6 +16,8 @@
 
 #include "control/auth/authenticator.h"
 #include "control/auth/http_reply.h"
+#include "control/compliance/admin_target.h"
+#include "control/compliance/audit_settings_routes.h"
 #include "control/compliance/compliance.h"
 #include "control/compliance/plan_limit_reply.h"
 #include "control/metering/calendar.h"
@@ -99,18 +102,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return who;
   }
 
-  // The organisation a request addresses: the caller's own, or (platform admins only) `org=`.
   Result<std::string> TargetOrg(const auth::Principal& who, const std::string& requested) {
-    if (requested.empty() || requested == who.org_id) return who.org_id;
-    LOCAI_RETURN_IF_ERROR(auth::RequirePlatformAdmin(who));
-    store::Store& store = compliance_.store();
-    if (auto by_id = store.GetOrg(requested)) return by_id->id;
-    auto by_name = store.FindOrgByName(requested);
-    if (by_name) return by_name->id;
-    if (by_name.error().code() == StatusCode::kNotFound) {
-      return Err(Status::NotFound("no organisation '" + requested + "'"));
-    }
-    return Err(by_name.error());
+    return compliance::TargetOrg(compliance_.store(), who, requested);
   }
 
   Result<net::HttpResponse> Usage(const net::HttpRequest& request) {
@@ -198,7 +191,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
 }  // namespace
 
 Status Compliance::RegisterRoutes(net::Router& router, auth::Authenticator& authenticator) {
-  return std::make_shared<Routes>(*this, authenticator)->Register(router);
+  LOCAI_RETURN_IF_ERROR(std::make_shared<Routes>(*this, authenticator)->Register(router));
+  return RegisterAuditSettingsRoutes(*this, router, authenticator);
 }
 
 }  // namespace locai::control::compliance

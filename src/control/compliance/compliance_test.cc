@@ -112,7 +112,7 @@ TEST_F(ComplianceTest, LimitsFollowThePlan) {
   EXPECT_EQ(compliance_->RegistryLimit("org_acme"), std::nullopt);
   // An unknown organisation fails open (logged).
   EXPECT_EQ(compliance_->NodeLimit("org_nope"), std::nullopt);
-  EXPECT_FALSE(log_.empty());
+  EXPECT_FALSE(LogLines().empty());
 }
 
 TEST_F(ComplianceTest, TheStoresNodeLimitBecomesA402) {

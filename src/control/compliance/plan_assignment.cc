@@ -5,7 +5,6 @@
 #include "store/sqlite/migrate.h"
 
 namespace locai::control::compliance {
-namespace {
 
 const std::vector<std::string>& ComplianceMigrations() {
   static const std::vector<std::string> kSteps = {
@@ -15,11 +14,26 @@ const std::vector<std::string>& ComplianceMigrations() {
       "  plan TEXT NOT NULL,"
       "  changed_ms INTEGER NOT NULL);"
       "CREATE INDEX compliance_plan_changes_by_org ON compliance_plan_changes(org_id, changed_ms)",
+      // Version 2: prompt capture per organisation, installation settings (audit retention) and
+      // the plan warnings already logged (compliance_settings.h, threshold_warnings.h).
+      "CREATE TABLE compliance_prompt_capture("
+      "  org_id TEXT PRIMARY KEY,"
+      "  enabled INTEGER NOT NULL,"
+      "  retention_days INTEGER NOT NULL,"
+      "  updated_ms INTEGER NOT NULL);"
+      "CREATE TABLE compliance_settings("
+      "  name TEXT PRIMARY KEY,"
+      "  value INTEGER NOT NULL);"
+      "CREATE TABLE compliance_warnings("
+      "  org_id TEXT NOT NULL,"
+      "  month TEXT NOT NULL,"
+      "  resource TEXT NOT NULL,"
+      "  percent INTEGER NOT NULL,"
+      "  logged_ms INTEGER NOT NULL,"
+      "  PRIMARY KEY (org_id, month, resource, percent))",
   };
   return kSteps;
 }
-
-}  // namespace
 
 metering::Plan UnlimitedPlan() {
   metering::Plan plan;

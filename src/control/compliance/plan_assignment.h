@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "control/metering/plans.h"
@@ -32,6 +33,10 @@ inline constexpr std::string_view kUnlimitedPlanName = "unlimited";
 
 // The plan without limits, fee or rates.
 metering::Plan UnlimitedPlan();
+
+// The schema steps of migrations component "compliance" (plan changes, settings, warnings); applied
+// by PlanAssignment::Open and ComplianceSettings::Open.
+const std::vector<std::string>& ComplianceMigrations();
 
 struct OrgPlan {
   store::Org org;

@@ -163,7 +163,13 @@ Status UsageMeter::RecordEgress(std::string_view org, std::string_view kind, int
 
 Status UsageMeter::RecordRequest(std::string_view org, std::string_view route, int64_t tokens_in,
                                  int64_t tokens_out, int64_t now_ms) {
+  return RecordRequests(org, route, 1, tokens_in, tokens_out, now_ms);
+}
+
+Status UsageMeter::RecordRequests(std::string_view org, std::string_view route, int64_t requests,
+                                  int64_t tokens_in, int64_t tokens_out, int64_t now_ms) {
   LOCAI_RETURN_IF_ERROR(CheckOrg(org));
+  LOCAI_RETURN_IF_ERROR(CheckNonNegative(requests, "requests"));
   LOCAI_RETURN_IF_ERROR(CheckNonNegative(tokens_in, "tokens"));
   LOCAI_RETURN_IF_ERROR(CheckNonNegative(tokens_out, "tokens"));
   if (route != "local" && route != "node" && route != "cloud") {
@@ -172,10 +178,10 @@ Status UsageMeter::RecordRequest(std::string_view org, std::string_view route, i
   }
   return Run(db_,
              "INSERT INTO metering_requests(org, month, route, requests, tokens_in, tokens_out)"
-             " VALUES (?1, ?2, ?3, 1, ?4, ?5) ON CONFLICT(org, month, route) DO UPDATE SET"
-             " requests = requests + 1, tokens_in = tokens_in + excluded.tokens_in,"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(org, month, route) DO UPDATE SET"
+             " requests = requests + excluded.requests, tokens_in = tokens_in + excluded.tokens_in,"
              " tokens_out = tokens_out + excluded.tokens_out",
-             org, std::string_view(MonthKey(now_ms)), route, tokens_in, tokens_out);
+             org, std::string_view(MonthKey(now_ms)), route, requests, tokens_in, tokens_out);
 }
 
 Result<MonthUsage> UsageMeter::Usage(std::string_view org, std::string_view month) const {

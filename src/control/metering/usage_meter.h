@@ -45,6 +45,9 @@ class UsageMeter {
   Status RecordEgress(std::string_view org, std::string_view kind, int64_t bytes, int64_t now_ms);
   Status RecordRequest(std::string_view org, std::string_view route, int64_t tokens_in,
                        int64_t tokens_out, int64_t now_ms);
+  // `requests` requests at once with their tokens summed (a batch of RecordRequest).
+  Status RecordRequests(std::string_view org, std::string_view route, int64_t requests,
+                        int64_t tokens_in, int64_t tokens_out, int64_t now_ms);
 
   // Usage of `month` ("2026-11") as of the clock's now. A month with nothing recorded is all zero.
   Result<MonthUsage> Usage(std::string_view org, std::string_view month) const;

@@ -1,0 +1,18 @@
+#include "control/compliance/admin_target.h"
+
+namespace locai::control::compliance {
+
+Result<std::string> TargetOrg(store::Store& store, const auth::Principal& who,
+                              const std::string& requested) {
+  if (requested.empty() || requested == who.org_id) return who.org_id;
+  LOCAI_RETURN_IF_ERROR(auth::RequirePlatformAdmin(who));
+  if (auto by_id = store.GetOrg(requested)) return by_id->id;
+  auto by_name = store.FindOrgByName(requested);
+  if (by_name) return by_name->id;
+  if (by_name.error().code() == StatusCode::kNotFound) {
+    return Err(Status::NotFound("no organisation '" + requested + "'"));
+  }
+  return Err(by_name.error());
+}
+
+}  // namespace locai::control::compliance
