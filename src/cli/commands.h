@@ -22,6 +22,9 @@ void RegisterUsageCommand(CLI::App& app);   // locai usage [--org ORG] [--month 
 void RegisterAuditCommand(CLI::App& app);   // locai audit verify|export
 void RegisterPlanCommand(CLI::App& app);    // locai plan show|set
 void RegisterUpCommand(CLI::App& app);      // locai up [--demo]: server + local node
+void RegisterPolicyCommand(CLI::App& app);     // locai policy show|set|clear [--key ID]
+void RegisterProvidersCommand(CLI::App& app);  // locai providers add|ls|show|rm
+void RegisterEgressCommand(CLI::App& app);     // locai egress report [--data DIR] [--json]
 
 // Prints "error: <message>" to stderr and throws CLI::RuntimeError(exit_code).
 [[noreturn]] void Fail(const Status& status, int exit_code = 1);

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   locai::cli::RegisterUsageCommand(app);
   locai::cli::RegisterAuditCommand(app);
   locai::cli::RegisterPlanCommand(app);
+  locai::cli::RegisterPolicyCommand(app);
+  locai::cli::RegisterProvidersCommand(app);
+  locai::cli::RegisterEgressCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -27,6 +27,7 @@ struct ServerFlags {
   std::string tls_key;
   std::vector<std::string> tls_sans;
   bool insecure_http = false;
+  bool airgapped = false;
 };
 
 // --data, else $LOCAI_HOME, else ~/.locai.
@@ -40,6 +41,7 @@ void Serve(const ServerFlags& f) {
   options.tls_key_file = f.tls_key;
   options.tls_sans = f.tls_sans;
   options.insecure_http = f.insecure_http;
+  options.airgapped = f.airgapped;
 
   // Block the stop signals in every thread (the server's threads inherit the mask) and wait for
   // them here.
@@ -87,6 +89,9 @@ void RegisterServerCommand(CLI::App& app) {
                   "Extra name or address for the generated certificate (repeatable)");
   cmd->add_flag("--insecure-http", flags->insecure_http,
                 "Serve plain HTTP (local development only)");
+  cmd->add_flag("--airgapped", flags->airgapped,
+                "Air-gapped: refuse cloud providers and hybrid policies; the server opens no "
+                "outbound connection (see `locai egress report`)");
   cmd->callback([flags] { Serve(*flags); });
 }
 

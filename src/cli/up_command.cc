@@ -38,6 +38,7 @@ struct UpFlags {
   int port = 8443;
   int node_port = 11435;
   bool insecure_http = false;
+  bool airgapped = false;
   bool demo = false;
   NodeFlags node;  // the local node's model settings
 };
@@ -128,6 +129,7 @@ void Up(UpFlags f) {
   options.host = f.host;
   options.port = static_cast<uint16_t>(f.port);
   options.insecure_http = f.insecure_http;
+  options.airgapped = f.airgapped;
   auto server = OrFail(control::server::ControlServer::Start(std::move(options)));
   PrintControlServerBanner(*server);
 
@@ -178,6 +180,9 @@ void RegisterUpCommand(CLI::App& app) {
   cmd->add_option("--node-port", f->node_port, "Local node's API port")->capture_default_str();
   cmd->add_flag("--insecure-http", f->insecure_http,
                 "Serve the control plane over plain HTTP (local development only)");
+  cmd->add_flag("--airgapped", f->airgapped,
+                "Air-gapped: refuse cloud providers and hybrid policies; the node connects to "
+                "this control plane only and the server to nothing");
   cmd->add_flag("--demo", f->demo,
                 "Also synthesise a small model, push it and deploy it to the local node");
   cmd->add_option("--parallel", f->node.parallel, "Sequences generated at once per model")
