@@ -27,6 +27,7 @@
 #include "node/agent/fleet_agent.h"
 #include "node/agent/fleet_link.h"
 #include "node/agent/node_model_host.h"
+#include "node/forward/forwarder.h"
 #include "node/model_directory.h"
 #include "node/node_server.h"
 
@@ -164,20 +165,42 @@ void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>
                  "warning: listening on %s: the node is reachable from the network%s\n",
                  f.host.c_str(), f.api_keys.empty() ? " and no --api-key is set" : "");
   }
+  // A fleet node forwards what it cannot serve to its control plane (local-first, issue 5). The
+  // connector and the forwarder outlive the server (declared before it).
+  std::unique_ptr<net::egress::Connector> connector;
+  std::unique_ptr<node::forward::Forwarder> forwarder;
+  if (credential) {
+    connector = std::make_unique<net::egress::Connector>(
+        ControlPlaneConnector(credential->server_url, data_dir));
+    node::forward::ForwarderOptions forward_options;
+    forward_options.server_url = credential->server_url;
+    forward_options.http = agent::ControlPlaneHttpOptions(credential->ca_sha256);
+    forward_options.signer = [c = *credential](std::string_view method, std::string_view target,
+                                               net::HttpHeaders* headers) {
+      return agent::SignRequest(c, method, target, agent::UnixNow(), headers);
+    };
+    forward_options.retry_after_seconds = options.retry_after_seconds;
+    forward_options.log = [](std::string_view level, std::string_view message) {
+      std::fprintf(stderr, "forward %.*s: %.*s\n", static_cast<int>(level.size()), level.data(),
+                   static_cast<int>(message.size()), message.data());
+    };
+    forwarder = std::make_unique<node::forward::Forwarder>(std::move(forward_options), *connector);
+    options.forward = [fw = forwarder.get()](const net::HttpRequest& request,
+                                             std::shared_ptr<net::ResponseWriter> writer) {
+      return fw->Forward(request, std::move(writer));
+    };
+  }
   auto server = OrFail(node::NodeServer::Create(std::move(options)));
   OrFail(server->Start());
   std::printf("locai node listening on %s\n", server->url().c_str());
   std::fflush(stdout);
 
   // The fleet: the parts below live until the agent has stopped.
-  std::unique_ptr<net::egress::Connector> connector;
   std::unique_ptr<agent::BlobPuller> puller;
   std::unique_ptr<agent::NodeModelHost> host;
   std::unique_ptr<agent::FleetAgent> fleet;
   std::atomic<bool> revoked{false};
   if (credential) {
-    connector = std::make_unique<net::egress::Connector>(
-        ControlPlaneConnector(credential->server_url, data_dir));
     agent::BlobPullerOptions puller_options;
     puller_options.blobs_dir = data_dir + "/node/blobs";
     puller_options.server_url = credential->server_url;
