@@ -74,6 +74,14 @@ void GatewayCore::Stop() {
   }
   tasks_cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
+  // Tasks posted before the stop still run (on this thread now): requests they route are failed
+  // by Dispatch, which sees stopped_.
+  std::deque<std::function<void()>> left;
+  {
+    std::lock_guard lock(tasks_mu_);
+    left.swap(tasks_);
+  }
+  for (auto& task : left) task();
   std::deque<std::shared_ptr<GatewayRequest>> cloud_left;
   {
     std::lock_guard lock(cloud_mu_);
@@ -106,13 +114,14 @@ void GatewayCore::Stop() {
   }
 }
 
-void GatewayCore::Post(std::function<void()> task) {
+bool GatewayCore::Post(std::function<void()> task) {
   {
     std::lock_guard lock(tasks_mu_);
-    if (stopping_) return;
+    if (stopping_) return false;
     tasks_.push_back(std::move(task));
   }
   tasks_cv_.notify_one();
+  return true;
 }
 
 void GatewayCore::DispatcherLoop() {
@@ -153,6 +162,11 @@ bool GatewayCore::Busy(const std::string& node_id, const std::string& model, int
 void GatewayCore::Dispatch(const std::shared_ptr<GatewayRequest>& request) {
   if (request->closed.load()) {
     ClientClosed(request);
+    return;
+  }
+  if (stopped_.load()) {
+    Fail(*request, ErrorFor(request->format, Status::Unavailable("the server is shutting down")),
+         1, "", "");
     return;
   }
   if (TryStart(request) == TryResult::kBusy) Enqueue(request);
@@ -203,6 +217,7 @@ GatewayCore::TryResult GatewayCore::TryStart(const std::shared_ptr<GatewayReques
       attempt = ++r.attempt;
       r.attempt_node = id;
       r.head_seen = false;
+      r.refused = false;
       r.head_status = 0;
       r.head_headers = net::HttpHeaders();
       r.streaming = false;
@@ -278,6 +293,7 @@ void GatewayCore::NoNodeInTime(const std::shared_ptr<GatewayRequest>& request,
 }
 
 void GatewayCore::ProcessWaiters() {
+  if (stopped_.load()) return;  // Stop() answers the waiters
   const SteadyTime now = std::chrono::steady_clock::now();
   std::deque<std::shared_ptr<GatewayRequest>> pending;
   pending.swap(waiters_);

@@ -218,7 +218,9 @@ void GatewayCore::HandleGeneration(net::HttpRequest http,
     closed->closed.store(true);
     self->Post([self, closed] { self->ClientClosed(closed); });
   });
-  Post([this, request] { Dispatch(request); });
+  if (!Post([this, request] { Dispatch(request); })) {
+    Fail(r, ErrorFor(r.format, Status::Unavailable("the server is shutting down")), 1, "", "");
+  }
 }
 
 void GatewayCore::HandleModels(net::HttpRequest http,

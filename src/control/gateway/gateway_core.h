@@ -72,6 +72,7 @@ struct GatewayRequest {
   int head_status = 0;
   net::HttpHeaders head_headers;
   bool head_seen = false;
+  bool refused = false;    // the node answered 429/503: the rest of this attempt is ignored
   bool streaming = false;  // the node answers text/event-stream: relayed as it comes
   bool started = false;    // the client's head was sent
   bool finished = false;   // the client's response is complete (or the client is gone)
@@ -106,8 +107,8 @@ class GatewayCore : public std::enable_shared_from_this<GatewayCore> {
  private:
   enum class TryResult { kStarted, kBusy, kHandled };
 
-  // Runs `task` on the dispatcher thread (dropped after Stop).
-  void Post(std::function<void()> task);
+  // Runs `task` on the dispatcher thread; false (dropped) once stopping.
+  bool Post(std::function<void()> task);
   void DispatcherLoop();
   void CloudLoop();
   int64_t NowMs() const;

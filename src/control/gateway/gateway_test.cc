@@ -665,6 +665,30 @@ TEST_F(GatewayTest, InferenceRecordCarriesTheRequest) {
   EXPECT_EQ(records[1].completion_text, "");
 }
 
+TEST_F(GatewayTest, StopAnswersOpenRequestsAndCancelsTheirJobs) {
+  jobs_.SetNodes({Node("n1", 0)});
+  jobs_.SetScript("n1", Script::kHold);
+  Start();
+  net::ClientResponse running;
+  net::ClientResponse waiting;
+  std::thread first([&] { running = Call("/v1/chat/completions", kChat); });
+  for (int i = 0; i < 200 && jobs_.held() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::thread second([&] { waiting = Call("/v1/chat/completions", kChat); });
+  for (int i = 0; i < 200 && gateway_->waiting() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  gateway_->Stop();
+  first.join();
+  second.join();
+  EXPECT_EQ(running.status, 503);
+  EXPECT_EQ(running.headers.GetOr("x-locai-route-target", ""), "n1");
+  EXPECT_EQ(waiting.status, 503);
+  EXPECT_EQ(jobs_.cancelled().size(), 1u);
+  EXPECT_EQ(Call("/v1/chat/completions", kChat).status, 503);  // after Stop, at once
+}
+
 // Opens a connection and sends a request without reading the answer.
 int SendRaw(uint16_t port, const std::string& body) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -34,8 +34,9 @@ void GatewayCore::OnHead(const std::shared_ptr<GatewayRequest>& request, uint64_
   GatewayRequest& r = *request;
   {
     std::lock_guard lock(r.mu);
-    if (attempt != r.attempt || r.finished || r.head_seen) return;
-    if (status != 429 && status != 503) {
+    if (attempt != r.attempt || r.finished || r.head_seen || r.refused) return;
+    r.refused = status == 429 || status == 503;
+    if (!r.refused) {
       r.head_seen = true;
       r.head_status = status;
       r.head_headers = net::HttpHeaders();
@@ -61,7 +62,7 @@ void GatewayCore::OnData(const std::shared_ptr<GatewayRequest>& request, uint64_
                          std::string data) {
   GatewayRequest& r = *request;
   std::lock_guard lock(r.mu);
-  if (attempt != r.attempt || r.finished || !r.head_seen) return;
+  if (attempt != r.attempt || r.finished || !r.head_seen || r.refused) return;
   if (r.capture) Capture(r.record, data);
   if (!r.streaming) {
     r.buffer += data;
@@ -80,7 +81,7 @@ void GatewayCore::OnEnd(const std::shared_ptr<GatewayRequest>& request, uint64_t
   int status = 0;
   {
     std::lock_guard lock(r.mu);
-    if (attempt != r.attempt || r.finished) return;
+    if (attempt != r.attempt || r.finished || r.refused) return;
     if (!r.head_seen) {
       // An end without a head is a broken job: treat as a failure before any data.
       r.finished = false;
@@ -123,7 +124,7 @@ void GatewayCore::OnFailed(const std::shared_ptr<GatewayRequest>& request, uint6
   int http_status = 0;
   {
     std::lock_guard lock(r.mu);
-    if (attempt != r.attempt || r.finished) return;
+    if (attempt != r.attempt || r.finished || r.refused) return;
     if (r.started) {
       // Tokens were sent: end the stream with the API's error event, never a fake stop.
       r.finished = true;
