@@ -1,6 +1,8 @@
 #include "control/routing_admin/routing_admin.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -275,11 +277,22 @@ void RoutingAdmin::Egress(const net::HttpRequest& request, const WriterPtr& writ
     if (!read) return SendError(*writer, read.error());
     journal = std::move(*read);
   }
+  // The newest `limit` attempts (default 1000); the totals count them all.
+  size_t limit = 1000;
+  if (auto text = request.QueryParam("limit")) {
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || value == 0) {
+      return SendError(*writer, Status::InvalidArgument("'limit' must be a positive integer"));
+    }
+    limit = static_cast<size_t>(std::min<unsigned long long>(value, 1'000'000));
+  }
   json entries = json::array();
   uint64_t allowed = 0;
-  for (const EgressJournalEntry& entry : journal.entries) {
-    entries.push_back(EgressEntryJson(entry));
-    if (entry.allowed) ++allowed;
+  const size_t first = journal.entries.size() > limit ? journal.entries.size() - limit : 0;
+  for (size_t i = 0; i < journal.entries.size(); ++i) {
+    if (i >= first) entries.push_back(EgressEntryJson(journal.entries[i]));
+    if (journal.entries[i].allowed) ++allowed;
   }
   json destinations = json::array();
   for (const EgressDestination& destination : SummariseEgress(journal.entries)) {

@@ -8,7 +8,9 @@
 //                                                       add or replace
 //   GET/DELETE /v1/admin/providers/{name}       admin
 //   GET        /v1/fleet/policy                 node signature   {policy, airgapped} of its org
-//   GET        /v1/admin/egress                 platform admin   the server's egress journal
+//   GET        /v1/admin/egress[?limit=N]       platform admin   the server's egress journal (the
+//                                                       newest N attempts, default 1000; totals
+//                                                       over all)
 //
 // Replies: 400 naming the field for a bad value (unknown fields too); 401/403 for a missing or
 // insufficient credential; 404 for an unknown key or provider; air-gapped refusals: adding a

@@ -466,6 +466,13 @@ TEST_F(RoutingAdminTest, EgressJournalForPlatformAdmins) {
   EXPECT_EQ(body["data"][0]["purpose"], "cloud:openai");
   EXPECT_EQ(body["data"][1]["allowed"], false);
   ASSERT_EQ(body["destinations"].size(), 2u);
+  Reply newest = Call("GET", "/v1/admin/egress?limit=1", Key("org_default", auth::Role::kAdmin));
+  ASSERT_EQ(newest.status, 200) << newest.body;
+  ASSERT_EQ(newest.Json()["data"].size(), 1u);
+  EXPECT_EQ(newest.Json()["data"][0]["host"], "evil.example");
+  EXPECT_EQ(newest.Json()["totals"]["attempts"], 3);
+  EXPECT_EQ(Call("GET", "/v1/admin/egress?limit=x", Key("org_default", auth::Role::kAdmin)).status,
+            400);
   EXPECT_EQ(body["destinations"][1],
             (json{{"host", "evil.example"}, {"port", 443}, {"allowed", 0}, {"denied", 2},
                   {"failed", 0}}));
