@@ -26,6 +26,7 @@
 #include "node/agent/credential.h"
 #include "node/agent/fleet_agent.h"
 #include "node/agent/fleet_link.h"
+#include "node/agent/job_runner.h"
 #include "node/agent/node_model_host.h"
 #include "node/forward/forwarder.h"
 #include "node/model_directory.h"
@@ -190,7 +191,36 @@ void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>
       return fw->Forward(request, std::move(writer));
     };
   }
+  // Inference over the fleet link: jobs run through the server's own handlers (Dispatch) and are
+  // never forwarded back to the control plane; each finished request goes to the agent (a job's
+  // usage, or a request_log record of the node's own). These outlive the server.
+  std::atomic<node::NodeServer*> dispatch_to{nullptr};
+  std::atomic<agent::FleetAgent*> request_log_to{nullptr};
+  std::unique_ptr<agent::JobRunner> jobs;
+  if (credential) {
+    jobs = std::make_unique<agent::JobRunner>(
+        [&dispatch_to](net::HttpRequest request, std::shared_ptr<net::ResponseWriter> writer) {
+          if (node::NodeServer* target = dispatch_to.load()) {
+            target->Dispatch(std::move(request), std::move(writer));
+          } else {
+            writer->Send(net::HttpResponse::Json(
+                503, R"({"error":{"message":"the node is starting","type":"server_error"}})"));
+          }
+        });
+    options.on_request_done = [&request_log_to](const node::RequestLogEntry& entry) {
+      if (agent::FleetAgent* fleet_agent = request_log_to.load()) fleet_agent->RequestDone(entry);
+    };
+    if (options.forward) {
+      options.forward = [forward = std::move(options.forward)](
+                            const net::HttpRequest& request,
+                            std::shared_ptr<net::ResponseWriter> writer) {
+        if (request.headers.Has(agent::kJobHeader)) return false;  // came from the control plane
+        return forward(request, std::move(writer));
+      };
+    }
+  }
   auto server = OrFail(node::NodeServer::Create(std::move(options)));
+  dispatch_to = server.get();
   OrFail(server->Start());
   std::printf("locai node listening on %s\n", server->url().c_str());
   std::fflush(stdout);
@@ -235,7 +265,9 @@ void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>
       revoked = true;
       ::kill(::getpid(), SIGTERM);  // wakes the sigwait below
     };
+    fleet_options.jobs = jobs.get();
     fleet = std::make_unique<agent::FleetAgent>(std::move(fleet_options));
+    request_log_to = fleet.get();
     OrFail(fleet->Start());
     std::printf("node %s joining %s\n", credential->node_id.c_str(),
                 credential->server_url.c_str());
@@ -246,6 +278,7 @@ void ServeNode(const NodeFlags& f, const std::function<void(const std::string&)>
 
   int received = 0;
   sigwait(&signals, &received);
+  request_log_to = nullptr;
   if (fleet) fleet->Stop();
   server->Stop();
   if (revoked) {

@@ -14,6 +14,7 @@
 #include "net/http/http_message.h"
 #include "net/http/response_writer.h"
 #include "node/model_manager.h"
+#include "node/request_log.h"
 
 namespace locai::node {
 
@@ -34,6 +35,10 @@ struct NodeOptions {
   int retry_after_seconds = 1;  // Retry-After on 429/503/529
   // Receives each log line (one JSON object, no newline); empty: stderr.
   std::function<void(std::string_view)> log;
+  // Called once per finished request (after its log line, before the last byte of its response
+  // is handed to the writer), from the thread that finished it; must be quick and thread-safe.
+  // Empty: nothing. The fleet agent reports generation requests from it (request_log).
+  std::function<void(const RequestLogEntry&)> on_request_done;
   // Local-first (issue 5): a generation request this node cannot serve (model not here, does not
   // fit, queue full) is offered to `forward`, on a worker thread; true means it took the request
   // and answers it (node/forward/forwarder.h: to the control plane), false that the node answers

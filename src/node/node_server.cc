@@ -2,6 +2,7 @@
 
 #include "api/common/headers.h"
 #include "net/http/http_server.h"
+#include "net/http/router.h"
 #include "node/api_style.h"
 #include "node/handlers.h"
 #include "node/node_context.h"
@@ -33,6 +34,35 @@ net::Handler Wrap(NodeContext& ctx, HandlerFn fn, bool needs_key) {
   };
 }
 
+struct Route {
+  const char* method;
+  const char* pattern;
+  HandlerFn fn;
+  bool needs_key;
+};
+
+constexpr Route kRoutes[] = {
+    {"GET", "/v1/models", &HandleListModels, true},
+    {"GET", "/v1/models/{id...}", &HandleGetModel, true},
+    {"POST", "/v1/chat/completions", &HandleChatCompletions, true},
+    {"POST", "/v1/completions", &HandleCompletions, true},
+    {"POST", "/v1/messages", &HandleMessages, true},
+    {"POST", "/v1/messages/count_tokens", &HandleCountTokens, true},
+    {"POST", "/v1/embeddings", &HandleEmbeddings, true},
+    {"GET", "/health", &HandleHealth, false},
+    {"GET", "/metrics", &HandleMetrics, false},
+};
+
+// The node's routes; `check_keys` false drops the API-key check (Dispatch).
+Result<std::unique_ptr<net::Router>> BuildRouter(NodeContext& ctx, bool check_keys) {
+  auto router = std::make_unique<net::Router>();
+  for (const Route& route : kRoutes) {
+    LOCAI_RETURN_IF_ERROR(router->Add(route.method, route.pattern,
+                                      Wrap(ctx, route.fn, check_keys && route.needs_key)));
+  }
+  return router;
+}
+
 }  // namespace
 
 bool IsLoopbackHost(const std::string& host) {
@@ -41,7 +71,8 @@ bool IsLoopbackHost(const std::string& host) {
 
 Result<std::unique_ptr<NodeServer>> NodeServer::Create(NodeOptions options) {
   if (options.models.n_parallel < 1) return Err(Status::InvalidArgument("--parallel must be >= 1"));
-  if (options.models.context_length < 16) return Err(Status::InvalidArgument("--ctx must be >= 16"));
+  if (options.models.context_length < 16)
+    return Err(Status::InvalidArgument("--ctx must be >= 16"));
   if (options.models.max_queue < 0) return Err(Status::InvalidArgument("--queue must be >= 0"));
   if (options.models.n_threads < 0) return Err(Status::InvalidArgument("--threads must be >= 0"));
   // Without a models directory the node starts empty (a fleet node's models are added at run
@@ -59,7 +90,12 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Create(NodeOptions options) {
   auto ctx = std::make_unique<NodeContext>(std::move(options));
   ctx->models = std::make_unique<ModelManager>(std::move(dir), ctx->options.models);
   ctx->workers = std::make_unique<WorkerPool>(ctx->options.worker_threads);
-  return std::unique_ptr<NodeServer>(new NodeServer(std::move(ctx)));
+  if (ctx->options.on_request_done) ctx->logger.SetRequestObserver(ctx->options.on_request_done);
+  LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<net::Router> dispatch_router,
+                         BuildRouter(*ctx, /*check_keys=*/false));
+  std::unique_ptr<NodeServer> server(new NodeServer(std::move(ctx)));
+  server->dispatch_router_ = std::move(dispatch_router);
+  return server;
 }
 
 NodeServer::NodeServer(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
@@ -74,27 +110,8 @@ Status NodeServer::Start() {
     ctx_->logger.Event("info", "preloaded model " + name);
   }
   NodeContext& ctx = *ctx_;
-  net::Router router;
-  struct Route {
-    const char* method;
-    const char* pattern;
-    HandlerFn fn;
-    bool needs_key;
-  };
-  const Route routes[] = {
-      {"GET", "/v1/models", &HandleListModels, true},
-      {"GET", "/v1/models/{id...}", &HandleGetModel, true},
-      {"POST", "/v1/chat/completions", &HandleChatCompletions, true},
-      {"POST", "/v1/completions", &HandleCompletions, true},
-      {"POST", "/v1/messages", &HandleMessages, true},
-      {"POST", "/v1/messages/count_tokens", &HandleCountTokens, true},
-      {"POST", "/v1/embeddings", &HandleEmbeddings, true},
-      {"GET", "/health", &HandleHealth, false},
-      {"GET", "/metrics", &HandleMetrics, false},
-  };
-  for (const Route& route : routes) {
-    LOCAI_RETURN_IF_ERROR(router.Add(route.method, route.pattern, Wrap(ctx, route.fn, route.needs_key)));
-  }
+  LOCAI_ASSIGN_OR_RETURN(std::unique_ptr<net::Router> router,
+                         BuildRouter(ctx, /*check_keys=*/true));
   net::HttpServerOptions server_options;
   server_options.host = ctx.options.host;
   server_options.port = ctx.options.port;
@@ -106,19 +123,47 @@ Status NodeServer::Start() {
   server_options.shutdown_grace = std::chrono::milliseconds(2'000);
   server_options.error_renderer = &RenderTransportError;
   server_options.log = [&ctx](std::string_view line) { ctx.logger.Event("warn", line); };
-  auto server = std::make_unique<net::HttpServer>(std::move(server_options), std::move(router));
+  auto server = std::make_unique<net::HttpServer>(std::move(server_options), std::move(*router));
   LOCAI_RETURN_IF_ERROR(server->Start());
   server_ = std::move(server);
   return Status::Ok();
 }
 
 void NodeServer::Stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  {
+    // Waits for Dispatch() calls in progress; later ones answer 503.
+    std::unique_lock<std::shared_mutex> lock(dispatch_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
   if (server_) server_->Stop();
   // Workers finish their tasks (answering to closed writers), then models unload and cancel.
   ctx_->workers.reset();
   ctx_->models.reset();
+}
+
+void NodeServer::Dispatch(net::HttpRequest request, std::shared_ptr<net::ResponseWriter> writer) {
+  const ApiStyle style = StyleOf(request);
+  std::shared_lock<std::shared_mutex> lock(dispatch_mu_);
+  if (stopped_) {
+    writer->Send(ErrorResponse(style,
+                               ErrorFromStatus(style, Status::Unavailable("the node is stopping")),
+                               request.request_id, ctx_->options.retry_after_seconds));
+    return;
+  }
+  net::Router::Match match = dispatch_router_->Find(request.method, request.path);
+  if (match.kind != net::Router::MatchKind::kFound || match.handler == nullptr) {
+    const bool not_allowed = match.kind == net::Router::MatchKind::kMethodNotAllowed;
+    api::ApiError error = ErrorFromStatus(
+        style, not_allowed ? Status::InvalidArgument("method " + request.method + " not allowed")
+                           : Status::NotFound("no route for " + request.path));
+    if (not_allowed) error.http_status = 405;
+    writer->Send(
+        ErrorResponse(style, error, request.request_id, ctx_->options.retry_after_seconds));
+    return;
+  }
+  request.path_params = std::move(match.path_params);
+  (*match.handler)(std::move(request), std::move(writer));
 }
 
 uint16_t NodeServer::port() const { return server_ ? server_->port() : 0; }

@@ -8,23 +8,30 @@
 //   POST /v1/messages, /v1/messages/count_tokens   Anthropic
 //   GET  /health, /metrics
 // API keys, when configured, are required on every /v1 route (401 in the API's format); /health
-// and /metrics are open. One JSON log line per request goes to options.log (stderr by default).
-// Thread-safety: Start() and Stop() from the owning thread; port(), models() and metrics() from
-// any thread after Start().
+// and /metrics are open. One JSON log line per request goes to options.log (stderr by default),
+// and each finished request's entry to options.on_request_done.
+// Dispatch() runs a request that did not come over HTTP (a fleet job, agent/job_runner.h) through
+// the same routes and handlers, without the API-key check.
+// Thread-safety: Start() and Stop() from the owning thread; Dispatch(), port(), models() and
+// metrics() from any thread after Create().
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 
 #include "common/status.h"
+#include "net/http/http_message.h"
+#include "net/http/response_writer.h"
 #include "node/metrics.h"
 #include "node/model_manager.h"
 #include "node/node_options.h"
 
 namespace locai::net {
 class HttpServer;
-}
+class Router;
+}  // namespace locai::net
 
 namespace locai::node {
 
@@ -47,6 +54,13 @@ class NodeServer {
   // Idempotent.
   void Stop();
 
+  // Runs `request` through the route table as if it came over HTTP (same handlers, same response
+  // bytes) but without the API-key check: the caller authenticated it. `request.path` is the
+  // route path (the target's path, not percent-encoded); request_id should be set. An unknown path
+  // or method is answered 404 / 405 in the API's format; after Stop(), 503. Does not block on
+  // inference (as an HTTP handler, the work goes to the worker pool and the engine thread).
+  void Dispatch(net::HttpRequest request, std::shared_ptr<net::ResponseWriter> writer);
+
   uint16_t port() const;
   // "http://HOST:PORT" (IPv6 hosts in brackets).
   std::string url() const;
@@ -57,7 +71,10 @@ class NodeServer {
   explicit NodeServer(std::unique_ptr<NodeContext> ctx);
   std::unique_ptr<NodeContext> ctx_;
   std::unique_ptr<net::HttpServer> server_;
-  bool stopped_ = false;
+  std::unique_ptr<net::Router> dispatch_router_;  // the routes without the key check
+  // Dispatch() holds it shared while a handler runs; Stop() exclusively to set stopped_.
+  std::shared_mutex dispatch_mu_;
+  bool stopped_ = false;  // guarded by dispatch_mu_
 };
 
 // True when `host` is a loopback address ("127.x.x.x", "::1", "localhost").

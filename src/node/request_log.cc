@@ -77,6 +77,13 @@ void Logger::Event(std::string_view level, std::string_view message) {
   Write(Dump(json));
 }
 
-void Logger::Request(const RequestLogEntry& entry) { Write(FormatRequestLog(entry, NowMillis())); }
+void Logger::Request(const RequestLogEntry& entry) {
+  Write(FormatRequestLog(entry, NowMillis()));
+  if (observer_) observer_(entry);
+}
+
+void Logger::SetRequestObserver(std::function<void(const RequestLogEntry&)> observer) {
+  observer_ = std::move(observer);
+}
 
 }  // namespace locai::node

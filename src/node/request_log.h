@@ -1,7 +1,8 @@
 // Structured request logs: one JSON object per line (request id, endpoint, model, status, token
 // counts, timings in milliseconds, and an error message when there was one). Prompt and output
 // text appear only when the node runs with --log-prompts.
-// Thread-safety: Logger::Write may be called from any thread; lines are never interleaved.
+// Thread-safety: Logger::Write and Request may be called from any thread; lines are never
+// interleaved. SetRequestObserver before the first Request.
 #pragma once
 
 #include <cstdint>
@@ -40,11 +41,15 @@ class Logger {
   void Write(std::string_view line);
   // Logs {"level":level,"msg":message} with a timestamp.
   void Event(std::string_view level, std::string_view message);
+  // Writes the entry's line, then hands the entry to the request observer (if any).
   void Request(const RequestLogEntry& entry);
+  // Sets the observer Request() calls (NodeOptions::on_request_done). Before the first request.
+  void SetRequestObserver(std::function<void(const RequestLogEntry&)> observer);
 
  private:
   std::mutex mu_;
   std::function<void(std::string_view)> sink_;
+  std::function<void(const RequestLogEntry&)> observer_;  // set before use, then read-only
 };
 
 }  // namespace locai::node

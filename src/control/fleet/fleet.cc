@@ -23,16 +23,29 @@ FleetImpl::FleetImpl(store::Store& store, auth::Authenticator& authenticator, Fl
     : store_(store),
       auth_(authenticator),
       options_(std::move(options)),
-      guard_(std::make_shared<Guard>()) {
+      guard_(std::make_shared<Guard>()),
+      job_random_(std::random_device{}()) {
   guard_->impl = this;
 }
 
 FleetImpl::~FleetImpl() {
   StopSweeper();
   CloseAllLinks();
-  // Waits for callbacks running now; later ones see null and do nothing.
-  std::unique_lock<std::shared_mutex> lock(guard_->mu);
-  guard_->impl = nullptr;
+  {
+    // Waits for callbacks running now; later ones see null and do nothing.
+    std::unique_lock<std::shared_mutex> lock(guard_->mu);
+    guard_->impl = nullptr;
+  }
+  // Jobs whose link's on_close will no longer reach us.
+  std::vector<std::pair<std::string, std::vector<std::shared_ptr<LinkJob>>>> open_jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, session] : sessions_) {
+      open_jobs.emplace_back(session.node_id, TakeJobsLocked(id));
+    }
+    jobs_.clear();
+  }
+  for (const auto& [node_id, jobs] : open_jobs) FailJobs(jobs, node_id, "server stopping");
 }
 
 int64_t FleetImpl::NowMs() const {
@@ -139,5 +152,7 @@ void Fleet::ModelTagsChanged(std::string_view org_id) {
 }
 
 size_t Fleet::connected_nodes() const { return impl_->ConnectedNodes(); }
+
+NodeJobs& Fleet::jobs() { return *impl_; }
 
 }  // namespace locai::control::fleet

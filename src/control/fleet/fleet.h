@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "control/fleet/node_jobs.h"
 #include "control/server/hooks.h"
 
 namespace locai::store {
@@ -72,6 +73,10 @@ struct FleetOptions {
   std::function<void(const std::string& org_id, const std::string& node_id)> node_seen;
   // Admin actions (node.enroll, node.label, node.revoke, deployment.*); empty: not audited.
   std::function<void(const AuditEvent& event)> audit;
+  // One generation request a node served on its own HTTP API (its `request_log` frames), with
+  // org_id of the node, actor "node:<id>", route "local", target "". Called on the fleet's io
+  // threads; must be thread-safe. Empty: dropped.
+  std::function<void(const InferenceRecord& record)> inference;
 };
 
 class FleetImpl;
@@ -106,6 +111,10 @@ class Fleet {
 
   // Nodes with an open fleet link.
   size_t connected_nodes() const;
+
+  // Requests carried to nodes over their fleet links (node_jobs.h), for the gateway. Lives as
+  // long as the Fleet; jobs still open when it is destroyed fail (Unavailable).
+  NodeJobs& jobs();
 
  private:
   std::unique_ptr<FleetImpl> impl_;

@@ -1,14 +1,17 @@
 // FleetImpl: the state behind Fleet (fleet.h). Internal to the library; the parts live in
 //   fleet.cc             construction, routes, the sweeper thread
 //   link_hub.cc          the fleet link: sessions, messages, health, revocation
+//   link_jobs.cc         NodeJobs: jobs over the link, routable nodes, request_log records
 //   reconcile.cc         plan an organisation (fleet_plan.h), persist states, push desired_models
 //   enroll_routes.cc     POST /v1/fleet/enroll
 //   node_routes.cc       /v1/admin/nodes...
 //   deployment_routes.cc /v1/admin/deployments...
 //
 // Locks: reconcile_mu_ serialises reconciliations (one organisation plan at a time) and is taken
-// before mu_; mu_ guards the link sessions and is never held across store calls or calls into a
-// WebSocketSession (whose callbacks may take mu_).
+// before mu_; mu_ guards the link sessions and jobs and is never held across store calls, calls
+// into a WebSocketSession (whose callbacks may take mu_) or calls of a job observer. A job's own
+// (recursive) mutex is held while its observer is called, so that one job's calls never overlap
+// and nothing is called after CancelJob returns; it is never taken with mu_ held.
 // Thread-safety: as Fleet.
 #pragma once
 
@@ -18,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -28,6 +32,7 @@
 #include "control/fleet/fleet.h"
 #include "control/fleet/fleet_plan.h"
 #include "control/fleet/link_messages.h"
+#include "control/fleet/node_jobs.h"
 #include "net/http/http_message.h"
 #include "net/http/response_writer.h"
 #include "net/websocket/websocket_session.h"
@@ -52,6 +57,18 @@ struct LinkSession {
   // The desired set last sent on this link; a reconcile sends only when it differs.
   bool desired_sent = false;
   std::vector<DesiredModel> desired;
+  // Routing (RoutableNodes): cached at hello, refreshed by the labels route, so that routing
+  // never reads the store.
+  std::string group;
+  std::map<std::string, std::string> labels;
+  int64_t queue_depth = 0;  // last reported
+};
+
+// One job sent to a node and not yet finished.
+struct LinkJob {
+  std::recursive_mutex mu;
+  bool done = false;  // guarded by mu: finished, failed or cancelled; nothing more is called
+  std::shared_ptr<NodeJobObserver> observer;  // guarded by mu
 };
 
 // A snapshot of a connected node for planning.
@@ -61,10 +78,27 @@ struct LiveNode {
   std::map<std::string, ModelReport> models;
 };
 
-class FleetImpl {
+class FleetImpl : public NodeJobs {
  public:
   FleetImpl(store::Store& store, auth::Authenticator& authenticator, FleetOptions options);
-  ~FleetImpl();
+  ~FleetImpl() override;
+
+  // ---- NodeJobs (link_jobs.cc) ----
+  std::vector<RoutableNode> RoutableNodes(const std::string& org_id) override;
+  Result<std::string> StartJob(const std::string& node_id, NodeJob job,
+                               std::shared_ptr<NodeJobObserver> observer) override;
+  void CancelJob(const std::string& job_id) override;
+  // A job_* frame of the session (unknown ids and other nodes' jobs are ignored).
+  void HandleJobFrame(uint64_t session_id, const NodeMessage& message);
+  // A request_log frame: one options_.inference call per record.
+  void HandleRequestLog(uint64_t session_id, const NodeMessage& message);
+  // Removes the jobs of the session (with mu_ held) ...
+  std::vector<std::shared_ptr<LinkJob>> TakeJobsLocked(uint64_t session_id);
+  // ... and fails them, without mu_: OnFailed(Unavailable("node <id>: link lost (why)")).
+  static void FailJobs(const std::vector<std::shared_ptr<LinkJob>>& jobs,
+                       const std::string& node_id, const std::string& why);
+  // The labels route changed a node's group or labels: refresh the connected session's copy.
+  void RefreshRouting(const store::Node& node);
 
   int64_t NowMs() const;
 
@@ -172,6 +206,13 @@ class FleetImpl {
   uint64_t next_session_id_ = 1;                     // guarded by mu_
   std::map<uint64_t, LinkSession> sessions_;         // guarded by mu_
   std::map<std::string, uint64_t> session_by_node_;  // guarded by mu_
+  struct JobEntry {
+    uint64_t session_id = 0;
+    std::shared_ptr<LinkJob> job;
+  };
+  std::map<std::string, JobEntry> jobs_;  // guarded by mu_, by job id
+  uint64_t next_job_number_ = 1;          // guarded by mu_
+  std::mt19937_64 job_random_;            // guarded by mu_
 
   std::mutex sweeper_mu_;
   std::condition_variable sweeper_cv_;

@@ -83,6 +83,7 @@ void FleetImpl::OnLinkOpen(uint64_t session_id, const std::string& node_id,
                            const std::string& org_id,
                            std::shared_ptr<net::WebSocketSession> socket) {
   std::shared_ptr<net::WebSocketSession> replaced;
+  std::vector<std::shared_ptr<LinkJob>> lost_jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto previous = session_by_node_.find(node_id);
@@ -90,6 +91,7 @@ void FleetImpl::OnLinkOpen(uint64_t session_id, const std::string& node_id,
       auto it = sessions_.find(previous->second);
       if (it != sessions_.end()) {
         replaced = std::move(it->second.socket);
+        lost_jobs = TakeJobsLocked(it->first);
         sessions_.erase(it);
       }
     }
@@ -102,6 +104,7 @@ void FleetImpl::OnLinkOpen(uint64_t session_id, const std::string& node_id,
     session_by_node_[node_id] = session_id;
   }
   if (replaced) replaced->Close(kClosePolicy, "replaced by a newer connection of the node");
+  FailJobs(lost_jobs, node_id, "replaced by a newer connection");
 }
 
 void FleetImpl::SendTo(uint64_t session_id, std::string text) {
@@ -121,9 +124,21 @@ void FleetImpl::OnLinkMessage(uint64_t session_id, const std::string& text) {
     Log("ignored a fleet message: " + message.error().message());
     return;
   }
-  if (message->type == NodeMessageType::kHello) {
-    HandleHello(session_id, *message);
-    return;
+  switch (message->type) {
+    case NodeMessageType::kHello:
+      HandleHello(session_id, *message);
+      return;
+    case NodeMessageType::kJobHead:
+    case NodeMessageType::kJobData:
+    case NodeMessageType::kJobEnd:
+    case NodeMessageType::kJobError:
+      HandleJobFrame(session_id, *message);
+      return;
+    case NodeMessageType::kRequestLog:
+      HandleRequestLog(session_id, *message);
+      return;
+    default:
+      break;
   }
   LinkSession copy;
   bool models_changed = false;
@@ -142,6 +157,7 @@ void FleetImpl::OnLinkMessage(uint64_t session_id, const std::string& text) {
     const std::string before_states = ModelStateKey(session.models);
     const std::string before_progress = ModelProgressKey(session.models);
     if (message->type == NodeMessageType::kHeartbeat) {
+      session.queue_depth = message->queue_depth;
       if (!message->capabilities.is_null()) session.capabilities = message->capabilities;
       if (message->has_models) {
         session.models.clear();
@@ -174,6 +190,15 @@ void FleetImpl::OnLinkMessage(uint64_t session_id, const std::string& text) {
 void FleetImpl::HandleHello(uint64_t session_id, const NodeMessage& message) {
   LinkSession copy;
   std::shared_ptr<net::WebSocketSession> refused;
+  // Group and labels for routing, read once here (outside mu_) and kept with the session.
+  std::string node_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    node_id = it->second.node_id;
+  }
+  auto stored = store_.GetNode(node_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sessions_.find(session_id);
@@ -182,7 +207,12 @@ void FleetImpl::HandleHello(uint64_t session_id, const NodeMessage& message) {
     if (!message.node_id.empty() && message.node_id != session.node_id) {
       refused = session.socket;
     } else {
+      if (stored) {
+        session.group = stored->group;
+        session.labels = stored->labels;
+      }
       session.hello_seen = true;
+      session.queue_depth = message.queue_depth;
       session.status = "online";
       session.last_message_ms = NowMs();
       if (!message.capabilities.is_null()) session.capabilities = message.capabilities;
@@ -228,17 +258,20 @@ void FleetImpl::PersistSession(const LinkSession& session, bool force) {
 
 void FleetImpl::OnLinkClose(uint64_t session_id) {
   LinkSession closed;
+  std::vector<std::shared_ptr<LinkJob>> lost_jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sessions_.find(session_id);
     if (it == sessions_.end()) return;  // replaced, revoked or swept: already handled
     closed = std::move(it->second);
+    lost_jobs = TakeJobsLocked(session_id);
     sessions_.erase(it);
     auto current = session_by_node_.find(closed.node_id);
     if (current != session_by_node_.end() && current->second == session_id) {
       session_by_node_.erase(current);
     }
   }
+  FailJobs(lost_jobs, closed.node_id, "connection closed");
   Status status =
       store_.UpdateNodeStatus(closed.node_id, "offline", closed.last_message_ms, "", "");
   if (!status.ok() && status.code() != StatusCode::kFailedPrecondition) {
@@ -249,6 +282,7 @@ void FleetImpl::OnLinkClose(uint64_t session_id) {
 
 void FleetImpl::DisconnectRevoked(const std::string& node_id, const std::string& reason) {
   std::shared_ptr<net::WebSocketSession> socket;
+  std::vector<std::shared_ptr<LinkJob>> lost_jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto current = session_by_node_.find(node_id);
@@ -256,10 +290,12 @@ void FleetImpl::DisconnectRevoked(const std::string& node_id, const std::string&
     auto it = sessions_.find(current->second);
     if (it != sessions_.end()) {
       socket = std::move(it->second.socket);
+      lost_jobs = TakeJobsLocked(it->first);
       sessions_.erase(it);
     }
     session_by_node_.erase(current);
   }
+  FailJobs(lost_jobs, node_id, "revoked");
   if (!socket) return;
   socket->Send(RevokedMessage(reason));
   socket->Close(kClosePolicy, "revoked");
@@ -268,6 +304,7 @@ void FleetImpl::DisconnectRevoked(const std::string& node_id, const std::string&
 void FleetImpl::SweepHealth() {
   const int64_t now = NowMs();
   std::vector<LinkSession> gone;
+  std::vector<std::vector<std::shared_ptr<LinkJob>>> gone_jobs;  // parallel to `gone`
   std::vector<LinkSession> unhealthy;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -279,6 +316,7 @@ void FleetImpl::SweepHealth() {
         if (current != session_by_node_.end() && current->second == session.id) {
           session_by_node_.erase(current);
         }
+        gone_jobs.push_back(TakeJobsLocked(session.id));
         gone.push_back(std::move(session));
         it = sessions_.erase(it);
         continue;
@@ -291,7 +329,9 @@ void FleetImpl::SweepHealth() {
     }
   }
   for (const LinkSession& session : unhealthy) PersistSession(session, /*force=*/true);
-  for (LinkSession& session : gone) {
+  for (size_t i = 0; i < gone.size(); ++i) {
+    LinkSession& session = gone[i];
+    FailJobs(gone_jobs[i], session.node_id, "offline: missed heartbeats");
     if (session.socket) session.socket->Close(kCloseGoingAway, "missed heartbeats");
     Status status =
         store_.UpdateNodeStatus(session.node_id, "offline", session.last_message_ms, "", "");

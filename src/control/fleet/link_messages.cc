@@ -62,6 +62,59 @@ Status ParseStatusFields(const json& object, NodeMessage* message) {
   return OptionalNumber(object, "tokens_per_second", &message->tokens_per_second);
 }
 
+Status ParseJobFields(const json& object, NodeMessage* message) {
+  LOCAI_RETURN_IF_ERROR(OptionalString(object, "id", &message->job_id));
+  if (message->job_id.empty()) return Status::InvalidArgument("a job frame needs an id");
+  switch (message->type) {
+    case NodeMessageType::kJobHead:
+      LOCAI_RETURN_IF_ERROR(OptionalNumber(object, "status", &message->job_status));
+      if (message->job_status < 100 || message->job_status > 599) {
+        return Status::InvalidArgument("job_head needs an HTTP status");
+      }
+      if (auto it = object.find("headers"); it != object.end() && !it->is_null()) {
+        if (!it->is_object()) return Status::InvalidArgument("headers must be an object");
+        for (const auto& [name, value] : it->items()) {
+          if (!value.is_string()) return Status::InvalidArgument("a header must be a string");
+          message->job_headers.emplace_back(name, value.get<std::string>());
+        }
+      }
+      return Status::Ok();
+    case NodeMessageType::kJobData:
+      return OptionalString(object, "data", &message->job_data);
+    case NodeMessageType::kJobEnd:
+      if (auto it = object.find("usage"); it != object.end() && !it->is_null()) {
+        if (!it->is_object()) return Status::InvalidArgument("usage must be an object");
+        LOCAI_RETURN_IF_ERROR(OptionalNumber(*it, "prompt_tokens", &message->prompt_tokens));
+        LOCAI_RETURN_IF_ERROR(
+            OptionalNumber(*it, "completion_tokens", &message->completion_tokens));
+      }
+      return Status::Ok();
+    default:
+      return OptionalString(object, "message", &message->job_message);
+  }
+}
+
+Status ParseRequestLog(const json& object, NodeMessage* message) {
+  auto it = object.find("records");
+  if (it == object.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) return Status::InvalidArgument("records must be an array");
+  for (const auto& entry : *it) {
+    if (!entry.is_object()) return Status::InvalidArgument("a record must be an object");
+    NodeRequestRecord record;
+    LOCAI_RETURN_IF_ERROR(OptionalString(entry, "request_id", &record.request_id));
+    LOCAI_RETURN_IF_ERROR(OptionalString(entry, "endpoint", &record.endpoint));
+    LOCAI_RETURN_IF_ERROR(OptionalString(entry, "model", &record.model));
+    LOCAI_RETURN_IF_ERROR(OptionalNumber(entry, "status", &record.status));
+    LOCAI_RETURN_IF_ERROR(OptionalNumber(entry, "prompt_tokens", &record.prompt_tokens));
+    LOCAI_RETURN_IF_ERROR(OptionalNumber(entry, "completion_tokens", &record.completion_tokens));
+    LOCAI_RETURN_IF_ERROR(OptionalNumber(entry, "duration_ms", &record.duration_ms));
+    LOCAI_RETURN_IF_ERROR(OptionalNumber(entry, "at_ms", &record.at_ms));
+    LOCAI_RETURN_IF_ERROR(OptionalString(entry, "error", &record.error));
+    message->records.push_back(std::move(record));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 json ModelReportToJson(const ModelReport& report) {
@@ -91,6 +144,15 @@ Result<NodeMessage> ParseNodeMessage(std::string_view text) {
   } else if (type == "model_status") {
     message.type = NodeMessageType::kModelStatus;
     LOCAI_ASSIGN_OR_RETURN(message.model_status, ParseModelReport(object));
+  } else if (type == "job_head" || type == "job_data" || type == "job_end" || type == "job_error") {
+    message.type = type == "job_head"   ? NodeMessageType::kJobHead
+                   : type == "job_data" ? NodeMessageType::kJobData
+                   : type == "job_end"  ? NodeMessageType::kJobEnd
+                                        : NodeMessageType::kJobError;
+    LOCAI_RETURN_IF_ERROR(ParseJobFields(object, &message));
+  } else if (type == "request_log") {
+    message.type = NodeMessageType::kRequestLog;
+    LOCAI_RETURN_IF_ERROR(ParseRequestLog(object, &message));
   } else if (type.empty()) {
     return Err(Status::InvalidArgument("a fleet message needs a type"));
   } else {
@@ -113,6 +175,23 @@ std::string DesiredModelsMessage(const std::vector<DesiredModel>& models) {
                     {"parallel", model.parallel}});
   }
   return Dump(json{{"type", "desired_models"}, {"models", std::move(list)}});
+}
+
+std::string JobMessage(std::string_view id, std::string_view method, std::string_view path,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       std::string_view body) {
+  json header_object = json::object();
+  for (const auto& [name, value] : headers) header_object[name] = value;
+  return Dump(json{{"type", "job"},
+                   {"id", id},
+                   {"method", method},
+                   {"path", path},
+                   {"headers", std::move(header_object)},
+                   {"body", body}});
+}
+
+std::string JobCancelMessage(std::string_view id) {
+  return Dump(json{{"type", "job_cancel"}, {"id", id}});
 }
 
 std::string RevokedMessage(std::string_view reason) {

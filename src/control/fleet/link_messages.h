@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -26,7 +27,31 @@ struct ModelReport {
 
 nlohmann::json ModelReportToJson(const ModelReport& report);
 
-enum class NodeMessageType { kHello, kHeartbeat, kModelStatus };
+enum class NodeMessageType {
+  kHello,
+  kHeartbeat,
+  kModelStatus,
+  // Inference over the fleet link (node_jobs.h): the answer to a `job`.
+  kJobHead,
+  kJobData,
+  kJobEnd,
+  kJobError,
+  // The node's own (route local) generation requests, for the audit log and metering.
+  kRequestLog,
+};
+
+// One record of a `request_log` frame (never prompt or completion text).
+struct NodeRequestRecord {
+  std::string request_id;
+  std::string endpoint;
+  std::string model;
+  int status = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t duration_ms = 0;
+  int64_t at_ms = 0;
+  std::string error;
+};
 
 struct NodeMessage {
   NodeMessageType type = NodeMessageType::kHeartbeat;
@@ -39,6 +64,15 @@ struct NodeMessage {
   ModelReport model_status;  // model_status
   int64_t queue_depth = 0;
   double tokens_per_second = 0;
+  // job_head / job_data / job_end / job_error
+  std::string job_id;
+  int job_status = 0;                                            // job_head
+  std::vector<std::pair<std::string, std::string>> job_headers;  // job_head
+  std::string job_data;                                          // job_data
+  int64_t prompt_tokens = 0;                                     // job_end usage
+  int64_t completion_tokens = 0;                                 // job_end usage
+  std::string job_message;                                       // job_error
+  std::vector<NodeRequestRecord> records;                        // request_log
 };
 
 // Parses one frame. InvalidArgument for invalid JSON, a missing or unknown `type`, or fields of
@@ -61,6 +95,12 @@ struct DesiredModel {
 std::string WelcomeMessage(int heartbeat_seconds);
 // {"type":"desired_models","models":[{digest,names,size,context_length,parallel},...]}
 std::string DesiredModelsMessage(const std::vector<DesiredModel>& models);
+// {"type":"job","id":J,"method":M,"path":P,"headers":{...},"body":"..."}
+std::string JobMessage(std::string_view id, std::string_view method, std::string_view path,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       std::string_view body);
+// {"type":"job_cancel","id":J}
+std::string JobCancelMessage(std::string_view id);
 // {"type":"revoked","reason":"..."}
 std::string RevokedMessage(std::string_view reason);
 

@@ -63,6 +63,9 @@ struct RoutableNode {
   bool healthy = false;                    // online (not unhealthy)
   std::vector<std::string> models_ready;   // every registry name of each model in state ready
   int64_t outstanding_tokens = 0;          // the node's last reported queue depth, as a load
+  // Model name -> requests the node runs at once for it (the `parallel` of the desired model
+  // sent to the node); 1 when unknown. Holds every name of models_ready.
+  std::map<std::string, int64_t> slots;
 };
 
 class NodeJobs {

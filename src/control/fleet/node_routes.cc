@@ -177,6 +177,7 @@ Result<store::Node> FleetImpl::UpdateLabels(const std::string& org_id, const std
   }
   if (auto existing = GetOrgNode(org_id, id); !existing) return Err(existing.error());
   LOCAI_ASSIGN_OR_RETURN(store::Node node, store_.UpdateNodeLabels(org_id, id, set, remove, group));
+  RefreshRouting(node);
   // Labels and group decide placement: re-plan, pushing desired_models where it changed.
   ReconcileOrLog(org_id);
   return node;

@@ -9,6 +9,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+constexpr size_t kRecordsPerFrame = 200;
+
+bool IsGenerationEndpoint(std::string_view endpoint) {
+  return endpoint == "/v1/chat/completions" || endpoint == "/v1/completions" ||
+         endpoint == "/v1/messages";
+}
+
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 FleetAgent::FleetAgent(FleetAgentOptions options)
@@ -152,6 +165,10 @@ bool FleetAgent::RunConnection(const std::shared_ptr<FleetLink>& link) {
       heartbeat = heartbeat_;
     }
     const auto now = Clock::now();
+    if (!FlushRequestLog(*link)) {
+      Log("warn", "fleet link lost while sending request records");
+      break;
+    }
     if (now >= next_heartbeat) {
       const Status sent = link->Send(Heartbeat());
       if (!sent.ok()) {
@@ -166,7 +183,7 @@ bool FleetAgent::RunConnection(const std::shared_ptr<FleetLink>& link) {
     auto frame = link->Receive(wait);
     if (frame) {
       const bool was_welcomed = welcomed;
-      HandleFrame(*frame, &welcomed);
+      HandleFrame(link, *frame, &welcomed);
       if (welcomed && !was_welcomed) {
         std::lock_guard<std::mutex> lock(mu_);
         next_heartbeat = Clock::now() + heartbeat_;
@@ -182,12 +199,74 @@ bool FleetAgent::RunConnection(const std::shared_ptr<FleetLink>& link) {
     if (!stopping) Log("warn", "fleet link lost: " + frame.error().ToString());
     break;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  link_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    link_.reset();
+  }
+  if (options_.jobs != nullptr) options_.jobs->LinkLost(link);
   return welcomed;
 }
 
-void FleetAgent::HandleFrame(const std::string& text, bool* welcomed) {
+void FleetAgent::RequestDone(const RequestLogEntry& entry) {
+  if (options_.jobs != nullptr && options_.jobs->OnRequestDone(entry)) return;
+  if (!IsGenerationEndpoint(entry.endpoint)) return;
+  RequestRecord record;
+  record.request_id = entry.request_id;
+  record.endpoint = entry.endpoint;
+  record.model = entry.model;
+  record.status = entry.status;
+  record.prompt_tokens = entry.prompt_tokens;
+  record.completion_tokens = entry.completion_tokens;
+  record.duration_ms = static_cast<int64_t>(entry.total_ms + 0.5);
+  record.at_ms = UnixMillis() - record.duration_ms;
+  record.error = entry.error;
+  std::lock_guard<std::mutex> lock(log_mu_);
+  request_records_.push_back(std::move(record));
+  while (request_records_.size() > std::max<size_t>(1, options_.request_log_capacity)) {
+    request_records_.pop_front();
+    ++dropped_unsent_;
+    ++dropped_total_;
+  }
+}
+
+int64_t FleetAgent::dropped_request_records() const {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  return dropped_total_;
+}
+
+bool FleetAgent::FlushRequestLog(FleetLink& link) {
+  while (true) {
+    std::vector<RequestRecord> records;
+    int64_t dropped = 0;
+    {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      if (request_records_.empty()) return true;
+      while (!request_records_.empty() && records.size() < kRecordsPerFrame) {
+        records.push_back(std::move(request_records_.front()));
+        request_records_.pop_front();
+      }
+      dropped = dropped_unsent_;
+      dropped_unsent_ = 0;
+    }
+    if (!link.Send(RequestLogMessage(records, dropped)).ok()) {
+      // Kept for the next connection (still bounded).
+      std::lock_guard<std::mutex> lock(log_mu_);
+      dropped_unsent_ += dropped;
+      for (auto it = records.rbegin(); it != records.rend(); ++it) {
+        request_records_.push_front(std::move(*it));
+      }
+      while (request_records_.size() > std::max<size_t>(1, options_.request_log_capacity)) {
+        request_records_.pop_front();
+        ++dropped_unsent_;
+        ++dropped_total_;
+      }
+      return false;
+    }
+  }
+}
+
+void FleetAgent::HandleFrame(const std::shared_ptr<FleetLink>& link, const std::string& text,
+                             bool* welcomed) {
   auto message = ParseServerMessage(text);
   if (!message) {
     Log("warn", "ignoring a malformed fleet message: " + message.error().message());
@@ -224,6 +303,16 @@ void FleetAgent::HandleFrame(const std::string& text, bool* welcomed) {
       if (options_.on_revoked) options_.on_revoked(message->reason);
       break;
     }
+    case ServerMessage::Type::kJob:
+      if (options_.jobs != nullptr) {
+        options_.jobs->Start(link, message->job);
+      } else {
+        (void)link->Send(JobErrorMessage(message->job.id, "this node runs no jobs"));
+      }
+      break;
+    case ServerMessage::Type::kJobCancel:
+      if (options_.jobs != nullptr) options_.jobs->Cancel(message->job.id);
+      break;
     case ServerMessage::Type::kUnknown:
       Log("info", "ignoring fleet message of unknown type '" + message->type_name + "'");
       break;

@@ -7,6 +7,10 @@
 // depth, tokens per second). A failed connect or a lost connection is retried with exponential
 // backoff (backoff_initial doubling to backoff_max, full jitter: a uniform wait in [0, cap]); the
 // backoff starts over after a `welcome`.
+// Inference over the fleet link: `job` / `job_cancel` frames go to the JobRunner (job_runner.h),
+// which answers on the same link; a lost link closes its jobs. The node's own generation requests
+// (RequestDone, from NodeOptions::on_request_done; jobs excluded) are kept in a bounded buffer
+// (oldest dropped and counted) and sent as `request_log` frames while connected, within 1 s.
 // The reconcile thread runs Reconciler::Apply on the latest desired list; a newer list cancels the
 // running Apply (downloads resume) and starts over. Each model state change is sent at once as
 // `model_status` when connected; `hello` carries them all after a reconnect.
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -30,7 +35,9 @@
 
 #include "node/agent/fleet_link.h"
 #include "node/agent/fleet_messages.h"
+#include "node/agent/job_runner.h"
 #include "node/agent/reconciler.h"
+#include "node/request_log.h"
 
 namespace locai::node::agent {
 
@@ -54,6 +61,10 @@ struct FleetAgentOptions {
   // One line per notable event (connected, lost, revoked, model state). Empty: stderr.
   std::function<void(std::string_view level, std::string_view message)> log;
   std::function<void(std::string_view reason)> on_revoked;  // called once, on the link thread
+  // Runs `job` frames; outlives the agent. Null: jobs are answered job_error.
+  JobRunner* jobs = nullptr;
+  // Request records kept while not connected; past it the oldest are dropped.
+  size_t request_log_capacity = 1000;
 };
 
 class FleetAgent {
@@ -75,12 +86,21 @@ class FleetAgent {
   int64_t connections() const;
   std::vector<ModelState> models() const;
 
+  // A request finished on this node (NodeOptions::on_request_done), from any thread. A job's
+  // entry is handed to the JobRunner (its usage); a generation request of the node's own HTTP API
+  // is queued for `request_log` (no prompt or output text is kept). Others are ignored.
+  void RequestDone(const RequestLogEntry& entry);
+  // Request records dropped because the buffer was full (total).
+  int64_t dropped_request_records() const;
+
  private:
   void LinkLoop();
   void ReconcileLoop();
   // Runs one connection until it ends; returns true when a `welcome` arrived.
   bool RunConnection(const std::shared_ptr<FleetLink>& link);
-  void HandleFrame(const std::string& text, bool* welcomed);
+  void HandleFrame(const std::shared_ptr<FleetLink>& link, const std::string& text, bool* welcomed);
+  // Sends the buffered request records (when any); false when the link failed.
+  bool FlushRequestLog(FleetLink& link);
   void SendState(const ModelState& state);
   std::string Heartbeat();
   void Log(std::string_view level, std::string_view message);
@@ -101,7 +121,12 @@ class FleetAgent {
   std::optional<std::vector<DesiredModel>> pending_;  // guarded by mu_: the latest list
   std::chrono::milliseconds heartbeat_;               // guarded by mu_
   std::atomic<bool> cancel_apply_{false};
-  std::mt19937_64 random_;  // link thread only
+  // request_log buffer.
+  mutable std::mutex log_mu_;
+  std::deque<RequestRecord> request_records_;  // guarded by log_mu_
+  int64_t dropped_unsent_ = 0;                 // guarded by log_mu_: since the last frame
+  int64_t dropped_total_ = 0;                  // guarded by log_mu_
+  std::mt19937_64 random_;                     // link thread only
   // Tokens-per-second bookkeeping (link thread only).
   uint64_t last_tokens_ = 0;
   std::chrono::steady_clock::time_point last_sample_;

@@ -40,6 +40,38 @@ Result<DesiredModel> ParseDesired(const json& object) {
   return model;
 }
 
+Status ParseJob(const json& doc, bool cancel, JobRequest* job) {
+  auto string_field = [&](const char* key, std::string* out) -> Status {
+    auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) return Status::Ok();
+    if (!it->is_string())
+      return Status::InvalidArgument(std::string("job ") + key + " must be a string");
+    *out = it->get<std::string>();
+    return Status::Ok();
+  };
+  LOCAI_RETURN_IF_ERROR(string_field("id", &job->id));
+  if (job->id.empty()) return Status::InvalidArgument("a job needs an id");
+  if (cancel) return Status::Ok();
+  LOCAI_RETURN_IF_ERROR(string_field("method", &job->method));
+  LOCAI_RETURN_IF_ERROR(string_field("path", &job->path));
+  LOCAI_RETURN_IF_ERROR(string_field("body", &job->body));
+  if (job->path.empty() || job->path.front() != '/') {
+    return Status::InvalidArgument("a job needs a path starting with '/'");
+  }
+  if (auto it = doc.find("headers"); it != doc.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::InvalidArgument("job headers must be an object");
+    for (const auto& [name, value] : it->items()) {
+      if (!value.is_string()) return Status::InvalidArgument("a job header must be a string");
+      job->headers.emplace_back(name, value.get<std::string>());
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 Result<ServerMessage> ParseServerMessage(std::string_view text) {
@@ -73,6 +105,10 @@ Result<ServerMessage> ParseServerMessage(std::string_view text) {
     message.type = ServerMessage::Type::kRevoked;
     auto reason = doc.find("reason");
     if (reason != doc.end() && reason->is_string()) message.reason = reason->get<std::string>();
+  } else if (message.type_name == "job" || message.type_name == "job_cancel") {
+    const bool cancel = message.type_name == "job_cancel";
+    message.type = cancel ? ServerMessage::Type::kJobCancel : ServerMessage::Type::kJob;
+    LOCAI_RETURN_IF_ERROR(ParseJob(doc, cancel, &message.job));
   }
   return message;
 }
@@ -117,6 +153,46 @@ std::string ModelStatusMessage(const ModelState& state) {
   json out = ModelStateToJson(state);
   out["type"] = "model_status";
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string RequestLogMessage(const std::vector<RequestRecord>& records, int64_t dropped) {
+  json list = json::array();
+  for (const RequestRecord& record : records) {
+    list.push_back({{"request_id", record.request_id},
+                    {"endpoint", record.endpoint},
+                    {"model", record.model},
+                    {"status", record.status},
+                    {"prompt_tokens", record.prompt_tokens},
+                    {"completion_tokens", record.completion_tokens},
+                    {"duration_ms", record.duration_ms},
+                    {"at_ms", record.at_ms},
+                    {"error", record.error}});
+  }
+  json out = {{"type", "request_log"}, {"records", std::move(list)}};
+  if (dropped > 0) out["dropped"] = dropped;
+  return Dump(out);
+}
+
+std::string JobHeadMessage(std::string_view id, int status,
+                           const std::vector<std::pair<std::string, std::string>>& headers) {
+  json object = json::object();
+  for (const auto& [name, value] : headers) object[name] = value;
+  return Dump(json{{"type", "job_head"}, {"id", id}, {"status", status}, {"headers", object}});
+}
+
+std::string JobDataMessage(std::string_view id, std::string_view data) {
+  return Dump(json{{"type", "job_data"}, {"id", id}, {"data", data}});
+}
+
+std::string JobEndMessage(std::string_view id, int64_t prompt_tokens, int64_t completion_tokens) {
+  return Dump(json{
+      {"type", "job_end"},
+      {"id", id},
+      {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}}}});
+}
+
+std::string JobErrorMessage(std::string_view id, std::string_view message) {
+  return Dump(json{{"type", "job_error"}, {"id", id}, {"message", message}});
 }
 
 }  // namespace locai::node::agent
