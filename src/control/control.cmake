@@ -19,11 +19,18 @@ add_library(locai_control
 )
 target_link_libraries(locai_control PUBLIC locai_control_auth locai_store locai_crypto locai_net
   locai_api locai_engine_model locai_common nlohmann_json::nlohmann_json Threads::Threads
-  locai_control_compliance)  # plans, usage and the audit log
-# The fleet (enrolment, fleet link, deployments) plugs its routes into the server when it is built.
+  locai_control_compliance  # plans, usage and the audit log
+  locai_router)             # routing policies and providers (PolicyStore), cloud egress rules
+# The fleet (enrolment, fleet link, deployments) plugs its routes into the server when it is built,
+# and with it the gateway (/v1/chat/completions, ... routed to the nodes over their links).
 if(TARGET locai_control_fleet)
-  target_link_libraries(locai_control PUBLIC locai_control_fleet)
+  target_link_libraries(locai_control PUBLIC locai_control_fleet locai_control_gateway)
   target_compile_definitions(locai_control PRIVATE LOCAI_CONTROL_HAS_FLEET=1)
+endif()
+# The routing admin API (policies, key overrides, providers, egress journal) when it is built.
+if(TARGET locai_control_routing_admin)
+  target_link_libraries(locai_control PUBLIC locai_control_routing_admin)
+  target_compile_definitions(locai_control PRIVATE LOCAI_CONTROL_HAS_ROUTING_ADMIN=1)
 endif()
 
 locai_add_test(control_test

@@ -10,15 +10,22 @@
 #include "control/auth/authenticator.h"
 #include "control/auth/http_reply.h"
 #include "control/compliance/compliance.h"
+#include "control/router/policy_store.h"
+#include "control/router/routing_policy.h"
 #include "control/server/bootstrap.h"
 #include "control/server/files.h"
 #include "control/server/tls_setup.h"
+#include "net/egress/connector.h"
 #include "net/http/http_server.h"
 #include "net/http/router.h"
 #include "store/blob/blob_store.h"
 #include "store/sqlite/sqlite_store.h"
 #ifdef LOCAI_CONTROL_HAS_FLEET
 #include "control/fleet/fleet.h"
+#include "control/gateway/gateway.h"
+#endif
+#ifdef LOCAI_CONTROL_HAS_ROUTING_ADMIN
+#include "control/routing_admin/routing_admin.h"
 #endif
 
 namespace locai::control::server {
@@ -41,6 +48,54 @@ net::RenderedError RenderError(int status, std::string_view message) {
   return {"application/json", api::SerializeOpenAiError(error)};
 }
 
+// The cloud providers' egress allowlist: every provider of every organisation, no control plane
+// (the server has none); nothing at all when air-gapped (ProvidersForEgress is empty then).
+std::vector<net::egress::EgressRule> CloudEgressRules(router::PolicyStore& policies) {
+  auto providers = policies.ProvidersForEgress();
+  return router::EgressRulesFor(providers ? *providers : std::vector<router::ProviderConfig>{},
+                                "");
+}
+
+// Parts that other engineers add in the same release: wired when their interface is there
+// (templates, so that a missing member is no error).
+template <typename C>
+void WireComplianceInference(C& compliance, ControlHooks& hooks, const ControlHooks& user) {
+  if constexpr (requires(const InferenceRecord& record) { compliance.RecordInference(record); }) {
+    hooks.inference = [&compliance, user = user.inference](const InferenceRecord& record) {
+      compliance.RecordInference(record);
+      if (user) user(record);
+    };
+  }
+  if constexpr (requires(const std::string& org) { compliance.CapturePrompts(org); }) {
+    if (!user.capture_prompts) {
+      hooks.capture_prompts = [&compliance](const std::string& org_id) {
+        return compliance.CapturePrompts(org_id);
+      };
+    }
+  }
+}
+
+template <typename O>
+void WireFleetInference(O& fleet_options, const ControlHooks& hooks) {
+  if constexpr (requires { fleet_options.inference = hooks.inference; }) {
+    fleet_options.inference = hooks.inference;
+  }
+}
+
+#ifdef LOCAI_CONTROL_HAS_FLEET
+// The gateway on the fleet's jobs (none until the fleet has them).
+template <typename F>
+Result<std::unique_ptr<gateway::Gateway>> MakeGateway(F& fleet, gateway::GatewayDeps deps,
+                                                      gateway::GatewayOptions options) {
+  if constexpr (requires { fleet.jobs(); }) {
+    deps.jobs = &fleet.jobs();
+    return gateway::Gateway::Create(std::move(deps), std::move(options));
+  } else {
+    return std::unique_ptr<gateway::Gateway>();
+  }
+}
+#endif
+
 }  // namespace
 
 // Members in construction order; destroyed in reverse, so the HTTP server goes first.
@@ -53,8 +108,12 @@ struct ControlServerState {
   std::unique_ptr<store::blob::BlobStore> blobs;
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<compliance::Compliance> compliance;  // plans, usage, audit log
+  std::unique_ptr<router::PolicyStore> policies;       // routing policies and cloud providers
+  std::unique_ptr<net::egress::Connector> cloud_egress;  // the gateway's cloud connections
+  ControlHooks hooks;
 #ifdef LOCAI_CONTROL_HAS_FLEET
   std::unique_ptr<fleet::Fleet> fleet;
+  std::unique_ptr<gateway::Gateway> gateway;  // uses the fleet's jobs: goes first
 #endif
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<admin::AdminRoutes> admin;
@@ -102,6 +161,15 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
                                                       std::move(compliance_options)));
   compliance::Compliance* compliance = state->compliance.get();
 
+  router::PolicyStoreOptions policy_options;
+  policy_options.airgapped = options.airgapped;
+  LOCAI_ASSIGN_OR_RETURN(state->policies,
+                         router::PolicyStore::Open(sqlite_store.database(), policy_options));
+  net::egress::ConnectorOptions egress_options;
+  egress_options.rules = CloudEgressRules(*state->policies);
+  egress_options.journal_path = state->server_dir + "/egress.jsonl";
+  state->cloud_egress = std::make_unique<net::egress::Connector>(std::move(egress_options));
+
   ControlHooks hooks = options.hooks;
   hooks.audit = [compliance, user = options.hooks.audit](const AuditEvent& event) {
     compliance->Audit(event);
@@ -122,8 +190,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
       compliance->Log("metering: storage of " + org_id + " not recorded: " + recorded.ToString());
     }
   };
+  WireComplianceInference(*compliance, hooks, options.hooks);
 #ifdef LOCAI_CONTROL_HAS_FLEET
   fleet::FleetOptions fleet_options;
+  WireFleetInference(fleet_options, hooks);
   fleet_options.now_ms = options.now_ms;
   fleet_options.max_nodes = [compliance](const std::string& org_id) {
     return compliance->NodeLimit(org_id);
@@ -144,10 +214,25 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
     fleet->ModelTagsChanged(org_id);
     if (user) user(org_id);
   };
+  {
+    gateway::GatewayDeps gateway_deps;
+    gateway_deps.policies = state->policies.get();
+    gateway_deps.authenticate =
+        gateway::AuthenticatorCallback(*state->authenticator, options.now_ms);
+    gateway_deps.connector = options.airgapped ? nullptr : state->cloud_egress.get();
+    gateway_deps.hooks = hooks;
+    gateway::GatewayOptions gateway_options;
+    gateway_options.airgapped = options.airgapped;
+    gateway_options.now_ms = options.now_ms;
+    gateway_options.log = options.log;
+    LOCAI_ASSIGN_OR_RETURN(state->gateway, MakeGateway(*state->fleet, std::move(gateway_deps),
+                                                       std::move(gateway_options)));
+  }
 #endif
 
   registry::RegistryOptions registry_options = options.registry;
   registry_options.now_ms = options.now_ms;
+  state->hooks = hooks;
   state->registry = std::make_unique<registry::Registry>(
       *state->store, *state->blobs, *state->authenticator, hooks, registry_options);
   admin::AdminOptions admin_options;
@@ -165,6 +250,16 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   LOCAI_RETURN_IF_ERROR(state->compliance->RegisterRoutes(router, *state->authenticator));
 #ifdef LOCAI_CONTROL_HAS_FLEET
   LOCAI_RETURN_IF_ERROR(state->fleet->RegisterRoutes(router));
+  if (state->gateway) LOCAI_RETURN_IF_ERROR(state->gateway->RegisterRoutes(router));
+#endif
+#ifdef LOCAI_CONTROL_HAS_ROUTING_ADMIN
+  LOCAI_RETURN_IF_ERROR(routing_admin::RegisterRoutingAdminRoutes(
+      router, routing_admin::RoutingAdminContext{
+                  *state->policies, *state->authenticator, state->hooks, *state->store,
+                  [policies = state->policies.get(), egress = state->cloud_egress.get()] {
+                    egress->SetRules(CloudEgressRules(*policies));
+                  },
+                  options.now_ms, state->server_dir + "/egress.jsonl"}));
 #endif
 
   net::HttpServerOptions http_options;
@@ -202,6 +297,7 @@ void ControlServer::Stop() {
   if (state_->stopped) return;
   state_->stopped = true;
 #ifdef LOCAI_CONTROL_HAS_FLEET
+  if (state_->gateway) state_->gateway->Stop();  // open requests get an error, jobs cancelled
   state_->fleet->Stop();  // closes the links, so the server's shutdown does not wait on them
 #endif
   state_->http->Stop();

@@ -6,11 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -495,6 +498,49 @@ TEST_F(ControlServerTest, DownloadLargerThanTheWriteQueueIsPaced) {
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(whole.body.size(), big.size());
   EXPECT_TRUE(whole.body == big);
+}
+
+TEST_F(ControlServerTest, GatewayAnswersTheInferenceApi) {
+  std::mutex mu;
+  std::vector<InferenceRecord> records;
+  server_options_.hooks.inference = [&](const InferenceRecord& record) {
+    std::lock_guard lock(mu);
+    records.push_back(record);
+  };
+  RestartServer();
+  const std::string key = MakeKey("inference");
+  auto models = Call("GET", "/v1/models", key);
+  ASSERT_EQ(models.status, 200) << models.body;
+  EXPECT_EQ(Body(models)["object"], "list");
+  EXPECT_TRUE(Body(models)["data"].empty());
+  const std::string chat = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+  auto unknown = Call("POST", "/v1/chat/completions", key, chat);
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(Body(unknown)["error"]["code"], "model_not_found");
+  EXPECT_FALSE(unknown.headers.GetOr("x-request-id", "").empty());
+  auto anonymous = Call("POST", "/v1/chat/completions", "", chat);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(Body(anonymous)["error"]["type"], "authentication_error");
+  net::HttpHeaders anthropic;
+  anthropic.Set("anthropic-version", "2023-06-01");
+  auto messages = Call("POST", "/v1/messages", "", chat, anthropic);
+  EXPECT_EQ(messages.status, 401);
+  EXPECT_EQ(Body(messages)["type"], "error");
+  EXPECT_EQ(Body(messages)["error"]["type"], "authentication_error");
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (records.size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].status, 404);
+  EXPECT_EQ(records[0].route, "");
+  EXPECT_EQ(records[0].model, "m");
+  EXPECT_EQ(records[0].request_id, unknown.headers.GetOr("x-request-id", ""));
+  EXPECT_EQ(records[0].actor.rfind("key:", 0), 0u);
 }
 
 }  // namespace
