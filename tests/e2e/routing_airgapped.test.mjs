@@ -4,7 +4,9 @@
 // all and the node's only allowed ones to its control plane (`locai egress report` agrees).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlServer, FleetNode, conformanceModel, runLocai } from './lib/fleet.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ControlServer, FleetNode, conformanceModel, runLocai, tempDir } from './lib/fleet.mjs';
 import {
   openaiClient, gatewayPost, createKey, serverEgress, nodeEgress, hostPort,
 } from './lib/gateway.mjs';
@@ -35,8 +37,10 @@ after(async () => {
 });
 
 test('an air-gapped server refuses a cloud provider and a hybrid policy, by CLI and API', async () => {
+  const keyFile = path.join(tempDir('gapped-key'), 'openai.key');
+  fs.writeFileSync(keyFile, 'sk-test\n', { mode: 0o600 });
   const cli = await server.cli(['providers', 'add', 'openai', '--kind', 'openai',
-                                '--base-url', 'https://api.openai.com/v1', '--api-key', 'sk-test']);
+                                '--base-url', 'https://api.openai.com/v1', '--api-key-file', keyFile]);
   assert.notEqual(cli.code, 0, cli.stdout);
   assert.match(cli.stderr + cli.stdout, /air-?gapped/i);
   const api = await server.request('POST', '/v1/admin/providers', {
@@ -84,10 +88,12 @@ test('egress of the whole run: nothing from the server, the node only to its con
     assert.equal(`${e.host}:${e.port}`, hostPort(server.url), JSON.stringify(e));
     assert.equal(e.allowed, true, JSON.stringify(e));
   }
-  for (const dir of [server.dataDir, node.dataDir]) {
-    const report = await runLocai(['egress', 'report', '--data', dir]);
-    assert.equal(report.code, 0, report.stderr);
-  }
+  const fromServer = await runLocai(['egress', 'report', '--data', server.dataDir]);
+  assert.equal(fromServer.code, 0, fromServer.stderr);
+  assert.match(fromServer.stdout, /no outbound connection was attempted/, fromServer.stdout);
+  const fromNode = await runLocai(['egress', 'report', '--data', node.dataDir]);
+  assert.equal(fromNode.code, 0, fromNode.stderr);
+  assert.match(fromNode.stdout, /total: allowed [1-9]\d*, denied 0, failed 0/, fromNode.stdout);
   const json = await runLocai(['egress', 'report', '--data', node.dataDir, '--json']);
   assert.equal(json.code, 0, json.stderr);
   assert.ok(json.stdout.includes(hostPort(server.url).split(':')[1]), json.stdout);
