@@ -49,7 +49,7 @@ key="$(cat "$work/data/server/admin.key")"
 admin=(--data "$work/data" --server "$url")
 
 "$locai" models push "$model_file" --name bench/stories:260k "${admin[@]}" >/dev/null
-token="$("$locai" nodes token create --group default --uses 1 --ttl 15m "${admin[@]}" | grep -o 'locaijoin\.[^ ]*' | head -1)"
+token="$("$locai" nodes token create --group default --uses 1 --ttl 15m "${admin[@]}" 2>/dev/null | grep -o 'locaijoin\.[^ ]*' | head -1)"
 "$locai" node --join "$url" --token "$token" --data "$work/node" --port 0 --name bench-node \
   --report-memory 8000000000 --queue 4096 >"$work/node.log" 2>&1 &
 node_pid=$!
