@@ -150,9 +150,9 @@ test('load spreads across the two nodes and a session stays on its node (header 
   let second;
   try {
     first = chat({ user: 'alice' });
-    await sleep(300);
+    await sleep(500);
     second = chat({}, { 'x-locai-session': 'conv-b' });
-    await sleep(300);
+    await sleep(500);
   } finally {
     cont(nodeA);
     cont(nodeB);
@@ -251,7 +251,7 @@ test('both nodes full: onprem queues, then 429/529 with Retry-After and the prov
   let blockers;
   try {
     blockers = [chat({}), chat({})];
-    await sleep(400);
+    await sleep(600);
     // onprem: waits max_queue_wait, then 429 (OpenAI) with Retry-After.
     let t0 = Date.now();
     const refused = await chat({});
@@ -402,7 +402,7 @@ test('a node killed (SIGKILL) before its first token: the request is retried on 
     model: STORIES, max_tokens: 8, messages: userMsg(`Retry me. ${CANARY}`), stream: true, ...pin.body,
   }, { headers: pin.headers }).withResponse();
   const nonStream = chat({ max_tokens: 6, ...pin.body }, pin.headers);
-  await sleep(400);
+  await sleep(600);
   await victim.kill9();
   const { data, response } = await pending;
   assert.equal(response.status, 200);
