@@ -21,7 +21,10 @@ struct ProviderFlags {
   std::string name;
   std::string kind;
   std::string base_url;
-  std::string api_key;
+  // `add`: the first --api-key is the provider's key, a second one the caller's admin key (scripts
+  // append the admin flags to every command); --admin-key names the admin key explicitly.
+  std::vector<std::string> api_keys;
+  std::string admin_key;
   std::string api_key_file;
   std::vector<std::string> models;
 };
@@ -49,9 +52,22 @@ std::string Models(const json& provider) {
   return out;
 }
 
-void Add(const AdminFlags& flags, const ProviderFlags& p) {
+void Add(AdminFlags flags, const ProviderFlags& p) {
   json body = {{"name", p.name}, {"kind", p.kind}, {"base_url", p.base_url}};
-  const std::string key = p.api_key_file.empty() ? p.api_key : ReadKeyFile(p.api_key_file);
+  std::string key;
+  if (!p.api_key_file.empty()) {
+    if (p.api_keys.size() > 1) {
+      Fail(Status::InvalidArgument("--api-key-file gives the provider's key: the only --api-key "
+                                   "left is your admin key"),
+           2);
+    }
+    key = ReadKeyFile(p.api_key_file);
+    if (!p.api_keys.empty()) flags.api_key = p.api_keys[0];
+  } else {
+    if (!p.api_keys.empty()) key = p.api_keys[0];
+    if (p.api_keys.size() > 1) flags.api_key = p.api_keys[1];
+  }
+  if (!p.admin_key.empty()) flags.api_key = p.admin_key;
   if (!key.empty()) body["api_key"] = key;
   if (!p.models.empty()) body["models"] = p.models;
   auto client = OrFail(AdminClient::Create(flags));
@@ -110,8 +126,20 @@ void RegisterProvidersCommand(CLI::App& app) {
                    "server runs with --airgapped)");
   cmd->require_subcommand(1);
 
+  // `add` has the admin flags but --api-key, which is the provider's key here.
+  auto add_flags = std::make_shared<AdminFlags>();
   auto* add = cmd->add_subcommand("add", "Add or replace a cloud provider");
-  AddAdminFlags(add, flags.get());
+  add->add_option("--server", add_flags->server,
+                  "Control plane URL (default: LOCAI_SERVER, else https://127.0.0.1:8443)");
+  add->add_option("--admin-key", p->admin_key,
+                  "Your admin API key (default: a second --api-key, else LOCAI_API_KEY, else "
+                  "DATA/server/admin.key)");
+  add->add_option("--ca-sha256", add_flags->ca_sha256,
+                  "Trust the server whose CA has this SHA-256 fingerprint (LOCAI_CA_SHA256)");
+  add->add_option("--ca-file", add_flags->ca_file, "CA certificate (PEM) to verify the server with");
+  add->add_option("--data", add_flags->data_dir,
+                  "Data directory (default: LOCAI_HOME, else ~/.locai)");
+  add->add_flag("--json", add_flags->json, "Print JSON");
   add->add_option("NAME", p->name, "Provider name, the PROVIDER of --cloud-model (a-z 0-9 . _ -)")
       ->required();
   add->add_option("--kind", p->kind, "openai (any OpenAI-compatible API) | anthropic")
@@ -120,14 +148,16 @@ void RegisterProvidersCommand(CLI::App& app) {
   add->add_option("--base-url", p->base_url,
                   "e.g. https://api.openai.com/v1, https://api.anthropic.com")
       ->required();
-  auto* key = add->add_option("--api-key", p->api_key,
-                              "The provider's API key (prefer --api-key-file: command lines are "
-                              "visible to other users)");
-  add->add_option("--api-key-file", p->api_key_file, "File holding the provider's API key")
-      ->excludes(key);
+  add->add_option("--api-key", p->api_keys,
+                  "The provider's API key (prefer --api-key-file: command lines are visible to "
+                  "other users); a second --api-key is taken as your admin key")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add->add_option("--api-key-file", p->api_key_file, "File holding the provider's API key");
   add->add_option("--model", p->models,
                   "A provider model this organisation may use (repeatable; none: any)");
-  add->callback([flags, p] { Add(*flags, *p); });
+  add->callback([add_flags, p] { Add(*add_flags, *p); });
 
   auto* ls = cmd->add_subcommand("ls", "List the providers (never their keys)");
   AddAdminFlags(ls, flags.get());
