@@ -40,4 +40,5 @@ locai_add_test(control_test
     ${LOCAI_CONTROL_DIR}/registry/model_ref_test.cc
     ${LOCAI_CONTROL_DIR}/server/control_server_test.cc
     ${LOCAI_CONTROL_DIR}/server/tls_setup_test.cc
+    ${LOCAI_CONTROL_DIR}/router/fake_upstream.cc  # a cloud provider for the gateway's fallback
   LIBS locai_control)

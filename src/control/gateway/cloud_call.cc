@@ -147,23 +147,18 @@ void GatewayCore::RunCloud(const std::shared_ptr<GatewayRequest>& request) {
     Fail(r, ErrorFor(r.format, done.error()), 0, "cloud", target.provider);
     return;
   }
+  std::string stream_tail;  // what ends the stream
+  bool start_stream = false;
   {
     std::lock_guard lock(r.mu);
     if (r.finished) return;
-    r.finished = true;
+    r.finished = true;  // nobody else writes from here on
     if (r.parsed.stream) {
-      if (!r.started) {
-        r.started = true;
-        r.head_status = 200;
-        r.writer->StartStream(200, stream_headers);
-        r.writer->Write(emitter.Start());
-      }
-      r.writer->Write(emitter.Finish(*done));
-      r.writer->End();
-    } else {
-      net::HttpResponse response = net::HttpResponse::Json(200, emitter.Body(*done, text));
-      SetRoute(response.headers, "cloud", target.provider);
-      r.writer->Send(std::move(response));
+      start_stream = !r.started;
+      r.started = true;
+      r.head_status = 200;
+      if (start_stream) stream_tail = emitter.Start();
+      stream_tail += emitter.Finish(*done);
     }
     r.record.route = "cloud";
     r.record.target = target.provider;
@@ -171,7 +166,18 @@ void GatewayCore::RunCloud(const std::shared_ptr<GatewayRequest>& request) {
     r.record.completion_tokens = done->usage.completion_tokens;
     if (r.capture) r.record.completion_text = text;
   }
+  // The record goes first, so that it is there when the client has its answer.
   Record(r, 200, "");
+  if (!r.parsed.stream) {
+    net::HttpResponse response = net::HttpResponse::Json(200, emitter.Body(*done, text));
+    SetRoute(response.headers, "cloud", target.provider);
+    r.writer->Send(std::move(response));
+    return;
+  }
+  if (start_stream) r.writer->StartStream(200, stream_headers);
+  r.writer->Write(std::move(stream_tail));
+  r.writer->End();
 }
+
 
 }  // namespace locai::control::gateway

@@ -291,24 +291,28 @@ void GatewayCore::Record(GatewayRequest& request, int status, std::string error)
 void GatewayCore::Fail(GatewayRequest& request, const api::ApiError& error,
                        int64_t retry_after_s, std::string_view route, std::string_view target) {
   int status = error.http_status;
+  bool answer = false;
+  bool started = false;
   {
     std::lock_guard lock(request.mu);
     if (request.started) status = request.head_status;
-    if (!request.finished) {
-      request.finished = true;
-      if (request.started) {
-        request.writer->Write(StreamErrorEvent(request.format, error.message));
-        request.writer->End();
-      } else {
-        net::HttpResponse response = ErrorResponse(request.format, error, retry_after_s);
-        if (!route.empty()) SetRoute(response.headers, route, target);
-        request.writer->Send(std::move(response));
-      }
-    }
+    answer = !request.finished;
+    started = request.started;
+    request.finished = true;  // nobody else writes from here on
     request.record.route = std::string(route);
     request.record.target = std::string(target);
   }
+  // The record goes first, so that it is there when the client has its answer.
   Record(request, status, error.message);
+  if (!answer) return;
+  if (started) {
+    request.writer->Write(StreamErrorEvent(request.format, error.message));
+    request.writer->End();
+    return;
+  }
+  net::HttpResponse response = ErrorResponse(request.format, error, retry_after_s);
+  if (!route.empty()) SetRoute(response.headers, route, target);
+  request.writer->Send(std::move(response));
 }
 
 }  // namespace locai::control::gateway

@@ -2,6 +2,7 @@
 // client's head goes out with the first data of a stream, a non-streamed body whole at the end,
 // so a node that fails before that is retried elsewhere without the client seeing it.
 #include <algorithm>
+#include <optional>
 
 #include "control/gateway/gateway_core.h"
 #include "control/router/route_info.h"
@@ -79,27 +80,24 @@ void GatewayCore::OnEnd(const std::shared_ptr<GatewayRequest>& request, uint64_t
                         fleet::NodeJobUsage usage) {
   GatewayRequest& r = *request;
   int status = 0;
+  bool start_stream = false;
+  net::HttpHeaders head_headers;
+  std::optional<net::HttpResponse> whole;
   {
     std::lock_guard lock(r.mu);
     if (attempt != r.attempt || r.finished || r.refused) return;
-    if (!r.head_seen) {
-      // An end without a head is a broken job: treat as a failure before any data.
-      r.finished = false;
-    } else {
-      r.finished = true;
+    if (r.head_seen) {
+      r.finished = true;  // nobody else writes from here on
       status = r.head_status;
       if (r.streaming) {
-        if (!r.started) {
-          r.started = true;
-          r.writer->StartStream(r.head_status, r.head_headers);
-        }
-        r.writer->End();
+        start_stream = !r.started;
+        r.started = true;
+        if (start_stream) head_headers = r.head_headers;
       } else {
-        net::HttpResponse response;
-        response.status = r.head_status;
-        response.headers = r.head_headers;
-        response.body = std::move(r.buffer);
-        r.writer->Send(std::move(response));
+        whole.emplace();
+        whole->status = r.head_status;
+        whole->headers = r.head_headers;
+        whole->body = std::move(r.buffer);
       }
       r.record.route = "node";
       r.record.target = r.attempt_node;
@@ -108,13 +106,21 @@ void GatewayCore::OnEnd(const std::shared_ptr<GatewayRequest>& request, uint64_t
     }
   }
   if (status == 0) {
+    // An end without a head is a broken job: a failure before any data.
     Post([this, request, attempt] {
       RetryElsewhere(request, attempt, Status::Internal("the node ended a job without a head"),
                      false);
     });
     return;
   }
+  // The record goes first, so that it is there when the client has its answer.
   Record(r, status, status >= 400 ? "the node answered HTTP " + std::to_string(status) : "");
+  if (whole) {
+    r.writer->Send(std::move(*whole));
+  } else {
+    if (start_stream) r.writer->StartStream(status, std::move(head_headers));
+    r.writer->End();
+  }
   Post([this, request, attempt, status] { JobFinished(request, attempt, status < 500); });
 }
 
@@ -126,11 +132,7 @@ void GatewayCore::OnFailed(const std::shared_ptr<GatewayRequest>& request, uint6
     std::lock_guard lock(r.mu);
     if (attempt != r.attempt || r.finished || r.refused) return;
     if (r.started) {
-      // Tokens were sent: end the stream with the API's error event, never a fake stop.
-      r.finished = true;
-      r.writer->Write(StreamErrorEvent(
-          r.format, "the device serving this request failed mid-stream: " + status.message()));
-      r.writer->End();
+      r.finished = true;  // nobody else writes from here on
       r.record.route = "node";
       r.record.target = r.attempt_node;
       http_status = r.head_status;
@@ -141,6 +143,10 @@ void GatewayCore::OnFailed(const std::shared_ptr<GatewayRequest>& request, uint6
     return;
   }
   Record(r, http_status, "the node failed mid-stream: " + status.message());
+  // Tokens were sent: end the stream with the API's error event, never a fake stop.
+  r.writer->Write(StreamErrorEvent(
+      r.format, "the device serving this request failed mid-stream: " + status.message()));
+  r.writer->End();
   Post([this, request, attempt] { JobFinished(request, attempt, false); });
 }
 

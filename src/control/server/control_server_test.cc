@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/router/fake_upstream.h"
 #include "crypto/ed25519.h"
 #include "crypto/node_signature.h"
 #include "crypto/sha256.h"
@@ -536,11 +538,59 @@ TEST_F(ControlServerTest, GatewayAnswersTheInferenceApi) {
   }
   std::lock_guard lock(mu);
   ASSERT_EQ(records.size(), 3u);
-  EXPECT_EQ(records[0].status, 404);
-  EXPECT_EQ(records[0].route, "");
-  EXPECT_EQ(records[0].model, "m");
-  EXPECT_EQ(records[0].request_id, unknown.headers.GetOr("x-request-id", ""));
-  EXPECT_EQ(records[0].actor.rfind("key:", 0), 0u);
+  auto refused = std::find_if(records.begin(), records.end(), [&](const InferenceRecord& record) {
+    return record.request_id == unknown.headers.GetOr("x-request-id", "");
+  });
+  ASSERT_NE(refused, records.end());
+  EXPECT_EQ(refused->status, 404);
+  EXPECT_EQ(refused->route, "");
+  EXPECT_EQ(refused->model, "m");
+  EXPECT_EQ(refused->actor.rfind("key:", 0), 0u);
+}
+
+TEST_F(ControlServerTest, HybridRequestReachesAProviderAddedAtRunTime) {
+  // The provider is added after the start: its egress rule comes from providers_changed.
+  router::testing::FakeUpstream upstream(router::testing::UpstreamScript{});
+  auto added = Call("POST", "/v1/admin/providers", admin_key_,
+                    json{{"name", "up"}, {"kind", "openai"}, {"base_url", upstream.base_url()},
+                         {"api_key", "secret"}}
+                        .dump());
+  ASSERT_EQ(added.status / 100, 2) << added.body;
+  auto policy = Call("PUT", "/v1/admin/policy", admin_key_,
+                     json{{"policy", "hybrid"},
+                          {"max_queue_wait_ms", 0},
+                          {"cloud_models", {{"m", "up/gpt-test"}}}}
+                         .dump());
+  ASSERT_EQ(policy.status, 200) << policy.body;
+  const std::string key = MakeKey("inference");
+  auto models = Call("GET", "/v1/models", key);
+  ASSERT_EQ(Body(models)["data"].size(), 1u) << models.body;
+  EXPECT_EQ(Body(models)["data"][0]["id"], "m");
+  auto answer = Call("POST", "/v1/chat/completions", key,
+                     R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.headers.GetOr("x-locai-route", ""), "cloud");
+  EXPECT_EQ(answer.headers.GetOr("x-locai-route-target", ""), "up");
+  EXPECT_EQ(Body(answer)["choices"][0]["message"]["content"], "Hello, world");
+  ASSERT_EQ(upstream.Received().size(), 1u);
+  const std::string journal = ReadFile(dir_.path() + "/server/egress.jsonl");
+  EXPECT_NE(journal.find("\"purpose\":\"cloud:up\""), std::string::npos) << journal;
+}
+
+TEST_F(ControlServerTest, AirgappedServerRefusesProvidersAndNeverCallsOut) {
+  server_options_.airgapped = true;
+  RestartServer();
+  auto added = Call("POST", "/v1/admin/providers", admin_key_,
+                    json{{"name", "up"}, {"kind", "openai"}, {"base_url", "http://127.0.0.1:9"}}
+                        .dump());
+  EXPECT_EQ(added.status, 403) << added.body;
+  auto hybrid = Call("PUT", "/v1/admin/policy", admin_key_, json{{"policy", "hybrid"}}.dump());
+  EXPECT_EQ(hybrid.status / 100, 4) << hybrid.body;
+  const std::string key = MakeKey("inference");
+  auto answer = Call("POST", "/v1/chat/completions", key,
+                     R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/server/egress.jsonl"));
 }
 
 }  // namespace
