@@ -1,6 +1,9 @@
-// locai audit verify | export --since DATE|MS [--format jsonl]: the control plane's audit log
+// locai audit verify | export --since DATE|MS [--format jsonl] | prompts [on|off|show]
+// [--retention-days N] [--org ORG] | retention [--days N]: the control plane's audit log
 // (docs/audit-log.md). verify exits 1 and prints the report when the chain is broken; export
-// writes the records (one JSON object per line, with prev_hash and hash) to stdout.
+// writes the records (one JSON object per line, with prev_hash and hash) to stdout; prompts shows
+// or sets the organisation's prompt capture (off by default) and the days captured text is kept;
+// retention shows or sets how many days audit records are kept.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -85,13 +88,57 @@ void Export(const AdminFlags& flags, const std::string& since_text, const std::s
   std::fwrite(response.body.data(), 1, response.body.size(), stdout);
 }
 
+void PrintCapture(const AdminFlags& flags, const json& setting) {
+  if (flags.json) {
+    std::printf("%s\n", setting.dump(2).c_str());
+    return;
+  }
+  std::printf("prompt capture for %s: %s (captured text kept %lld days)\n",
+              JsonString(setting, "org").c_str(), setting.value("enabled", false) ? "on" : "off",
+              static_cast<long long>(JsonI64(setting, "retention_days")));
+}
+
+void Prompts(const AdminFlags& flags, const std::string& mode, int64_t retention_days,
+             const std::string& org) {
+  if (mode != "on" && mode != "off" && mode != "show") {
+    Fail(Status::InvalidArgument("expected on, off or show, not '" + mode + "'"), 2);
+  }
+  auto client = OrFail(AdminClient::Create(flags));
+  if (mode == "show") {
+    if (retention_days > 0) {
+      Fail(Status::InvalidArgument("--retention-days goes with on or off"), 2);
+    }
+    std::string path = "/v1/admin/audit/prompt-capture";
+    if (!org.empty()) path += "?org=" + QueryEscape(org);
+    PrintCapture(flags, OrFail(client->Call("GET", path)));
+    return;
+  }
+  json body{{"enabled", mode == "on"}};
+  if (retention_days > 0) body["retention_days"] = retention_days;
+  if (!org.empty()) body["org"] = org;
+  PrintCapture(flags, OrFail(client->Call("PUT", "/v1/admin/audit/prompt-capture", body)));
+}
+
+void Retention(const AdminFlags& flags, int64_t days) {
+  auto client = OrFail(AdminClient::Create(flags));
+  const json answer =
+      days > 0 ? OrFail(client->Call("PUT", "/v1/admin/audit/retention", json{{"days", days}}))
+               : OrFail(client->Call("GET", "/v1/admin/audit/retention"));
+  if (flags.json) {
+    std::printf("%s\n", answer.dump(2).c_str());
+  } else {
+    std::printf("audit records kept %lld days\n", static_cast<long long>(JsonI64(answer, "days")));
+  }
+}
+
 }  // namespace
 
 void RegisterAuditCommand(CLI::App& app) {
   auto flags = std::make_shared<AdminFlags>();
   auto since = std::make_shared<std::string>("0");
   auto format = std::make_shared<std::string>("jsonl");
-  auto* cmd = app.add_subcommand("audit", "Verify or export the control plane's audit log");
+  auto* cmd = app.add_subcommand(
+      "audit", "Verify or export the control plane's audit log; prompt capture and retention");
   cmd->require_subcommand(1);
   auto* verify = cmd->add_subcommand("verify", "Check the hash chain (exit 1 when broken)");
   AddAdminFlags(verify, flags.get());
@@ -102,6 +149,28 @@ void RegisterAuditCommand(CLI::App& app) {
       ->capture_default_str();
   exported->add_option("--format", *format, "jsonl")->capture_default_str();
   exported->callback([flags, since, format] { Export(*flags, *since, *format); });
+
+  auto mode = std::make_shared<std::string>("show");
+  auto retention_days = std::make_shared<int64_t>(0);
+  auto org = std::make_shared<std::string>();
+  auto* prompts = cmd->add_subcommand(
+      "prompts", "Show or set prompt capture: keep prompt and completion text (off by default)");
+  AddAdminFlags(prompts, flags.get());
+  prompts->add_option("mode", *mode, "on, off or show")->capture_default_str();
+  prompts->add_option("--retention-days", *retention_days,
+                      "Days captured text is kept (with on or off; default 30)");
+  prompts->add_option("--org", *org,
+                      "Organisation id or name (default: the key's; others need a default-org "
+                      "admin)");
+  prompts->callback(
+      [flags, mode, retention_days, org] { Prompts(*flags, *mode, *retention_days, *org); });
+
+  auto days = std::make_shared<int64_t>(0);
+  auto* retention =
+      cmd->add_subcommand("retention", "Show or set how many days audit records are kept");
+  AddAdminFlags(retention, flags.get());
+  retention->add_option("--days", *days, "Keep audit records this many days (default 365)");
+  retention->callback([flags, days] { Retention(*flags, *days); });
 }
 
 }  // namespace locai::cli
