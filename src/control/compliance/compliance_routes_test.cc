@@ -187,5 +187,74 @@ TEST_F(ComplianceRoutesTest, VerifyNamesTheEditedRecord) {
   EXPECT_EQ(report["first_bad_seq"], 2);
 }
 
+TEST_F(ComplianceRoutesTest, PromptCaptureIsShownSetAndAudited) {
+  const net::HttpResponse shown = Call("GET", "/v1/admin/audit/prompt-capture", acme_admin_);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(json::parse(shown.body),
+            (json{{"org", "org_acme"}, {"enabled", false}, {"retention_days", 30},
+                  {"updated_at", 0}}));
+  EXPECT_EQ(Call("GET", "/v1/admin/audit/prompt-capture", acme_deployer_).status, 403);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_deployer_, R"({"enabled":true})")
+                .status,
+            403);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_, R"({"enabled":"yes"})")
+                .status,
+            400);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_,
+                 R"({"enabled":true,"retention_days":0})")
+                .status,
+            400);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_,
+                 R"({"enabled":true,"org":"default"})")
+                .status,
+            403);
+  EXPECT_FALSE(compliance_->CapturePrompts("org_acme"));
+
+  const net::HttpResponse on = Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_,
+                                    R"({"enabled":true,"retention_days":7})");
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_EQ(json::parse(on.body)["enabled"], true);
+  EXPECT_EQ(json::parse(on.body)["retention_days"], 7);
+  EXPECT_TRUE(compliance_->CapturePrompts("org_acme"));
+  EXPECT_FALSE(compliance_->CapturePrompts("org_default"));
+  // A platform admin sets another organisation's.
+  const net::HttpResponse other = Call("PUT", "/v1/admin/audit/prompt-capture", platform_key_,
+                                       R"({"enabled":false,"org":"acme"})");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(json::parse(other.body)["retention_days"], 7);
+  EXPECT_FALSE(compliance_->CapturePrompts("org_acme"));
+
+  std::stringstream out;
+  ASSERT_TRUE(compliance_->audit_log().Export(0, "jsonl", out).ok());
+  std::vector<json> sets;
+  for (std::string line; std::getline(out, line);) {
+    json record = json::parse(line);
+    if (record["action"] == "audit.prompt_capture.set") sets.push_back(record);
+  }
+  ASSERT_EQ(sets.size(), 2u);
+  EXPECT_EQ(sets[0]["org"], "org_acme");
+  EXPECT_EQ(sets[0]["details"]["enabled"], true);
+  EXPECT_EQ(sets[0]["details"]["was_enabled"], false);
+  EXPECT_EQ(sets[1]["details"]["enabled"], false);
+}
+
+TEST_F(ComplianceRoutesTest, AuditRetentionIsSetByPlatformAdmins) {
+  const net::HttpResponse shown = Call("GET", "/v1/admin/audit/retention", acme_admin_);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(json::parse(shown.body)["days"], 365);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", acme_admin_, R"({"days":30})").status, 403);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":0})").status, 400);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":"x"})").status,
+            400);
+  const net::HttpResponse set =
+      Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":90})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["days"], 90);
+  EXPECT_EQ(compliance_->settings().AuditRetentionDays().value(), 90);
+  std::stringstream out;
+  ASSERT_TRUE(compliance_->audit_log().Export(0, "jsonl", out).ok());
+  EXPECT_NE(out.str().find("\"audit.retention.set\""), std::string::npos) << out.str();
+}
+
 }  // namespace
 }  // namespace locai::control::compliance
