@@ -190,16 +190,16 @@ TEST_F(ComplianceRoutesTest, VerifyNamesTheEditedRecord) {
 TEST_F(ComplianceRoutesTest, PromptCaptureIsShownSetAndAudited) {
   const net::HttpResponse shown = Call("GET", "/v1/admin/audit/prompt-capture", acme_admin_);
   ASSERT_EQ(shown.status, 200) << shown.body;
-  EXPECT_EQ(json::parse(shown.body),
-            (json{{"org", "org_acme"}, {"enabled", false}, {"retention_days", 30},
-                  {"updated_at", 0}}));
+  EXPECT_EQ(
+      json::parse(shown.body),
+      (json{{"org", "org_acme"}, {"enabled", false}, {"retention_days", 30}, {"updated_at", 0}}));
   EXPECT_EQ(Call("GET", "/v1/admin/audit/prompt-capture", acme_deployer_).status, 403);
-  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_deployer_, R"({"enabled":true})")
-                .status,
-            403);
-  EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_, R"({"enabled":"yes"})")
-                .status,
-            400);
+  EXPECT_EQ(
+      Call("PUT", "/v1/admin/audit/prompt-capture", acme_deployer_, R"({"enabled":true})").status,
+      403);
+  EXPECT_EQ(
+      Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_, R"({"enabled":"yes"})").status,
+      400);
   EXPECT_EQ(Call("PUT", "/v1/admin/audit/prompt-capture", acme_admin_,
                  R"({"enabled":true,"retention_days":0})")
                 .status,
@@ -244,8 +244,7 @@ TEST_F(ComplianceRoutesTest, AuditRetentionIsSetByPlatformAdmins) {
   EXPECT_EQ(json::parse(shown.body)["days"], 365);
   EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", acme_admin_, R"({"days":30})").status, 403);
   EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":0})").status, 400);
-  EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":"x"})").status,
-            400);
+  EXPECT_EQ(Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":"x"})").status, 400);
   const net::HttpResponse set =
       Call("PUT", "/v1/admin/audit/retention", platform_key_, R"({"days":90})");
   ASSERT_EQ(set.status, 200) << set.body;
