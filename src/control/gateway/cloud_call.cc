@@ -90,9 +90,9 @@ void GatewayCore::RunCloud(const std::shared_ptr<GatewayRequest>& request) {
   auto provider = deps_.policies->GetProvider(r.caller.org_id, target.provider);
   if (!provider) {
     Fail(r,
-         ErrorFor(r.format, Status::Unavailable("cloud provider '" + target.provider +
-                                                "' is not available: " +
-                                                provider.error().message())),
+         ErrorFor(r.format,
+                  Status::Unavailable("cloud provider '" + target.provider +
+                                      "' is not available: " + provider.error().message())),
          0, "cloud", target.provider);
     return;
   }
@@ -178,6 +178,5 @@ void GatewayCore::RunCloud(const std::shared_ptr<GatewayRequest>& request) {
   r.writer->Write(std::move(stream_tail));
   r.writer->End();
 }
-
 
 }  // namespace locai::control::gateway

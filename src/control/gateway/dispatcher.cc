@@ -108,8 +108,7 @@ void GatewayCore::Stop() {
       std::lock_guard lock(request->mu);
       ++request->attempt;  // later frames of the job are ignored
     }
-    Fail(*request, ErrorFor(request->format, stopping), 1, "node",
-         request->node_id);
+    Fail(*request, ErrorFor(request->format, stopping), 1, "node", request->node_id);
     ReleaseNode(*request);
   }
 }
@@ -165,8 +164,8 @@ void GatewayCore::Dispatch(const std::shared_ptr<GatewayRequest>& request) {
     return;
   }
   if (stopped_.load()) {
-    Fail(*request, ErrorFor(request->format, Status::Unavailable("the server is shutting down")),
-         1, "", "");
+    Fail(*request, ErrorFor(request->format, Status::Unavailable("the server is shutting down")), 1,
+         "", "");
     return;
   }
   if (TryStart(request) == TryResult::kBusy) Enqueue(request);
@@ -182,9 +181,9 @@ GatewayCore::TryResult GatewayCore::TryStart(const std::shared_ptr<GatewayReques
   bool untried = false;
   for (fleet::RoutableNode& node : deps_.jobs->RoutableNodes(r.caller.org_id)) {
     if (node.org_id != r.caller.org_id || node.id == r.caller.node_id) continue;
-    const bool capable = node.healthy && std::find(node.models_ready.begin(),
-                                                   node.models_ready.end(),
-                                                   model) != node.models_ready.end();
+    const bool capable =
+        node.healthy && std::find(node.models_ready.begin(), node.models_ready.end(), model) !=
+                            node.models_ready.end();
     has_model = has_model || capable;
     untried = untried || (capable && !r.failed_nodes.contains(node.id));
     slots[node.id] = SlotsFor(node, model);
@@ -227,8 +226,8 @@ GatewayCore::TryResult GatewayCore::TryStart(const std::shared_ptr<GatewayReques
     auto observer = std::make_shared<RequestObserver>(weak_from_this(), request, attempt);
     auto job = deps_.jobs->StartJob(id, r.job, std::move(observer));
     if (!job) {
-      Log("request " + r.request_id + ": node " + id + " refused the job: " +
-          job.error().ToString());
+      Log("request " + r.request_id + ": node " + id +
+          " refused the job: " + job.error().ToString());
       ReleaseNode(r);
       selector_.RecordFailure(id);
       r.failed_nodes.insert(id);
@@ -245,10 +244,11 @@ GatewayCore::TryResult GatewayCore::TryStart(const std::shared_ptr<GatewayReques
     return TryResult::kHandled;
   }
   if (has_model) {
-    Fail(r,
-         ErrorFor(r.format, Status::Unavailable("no device of the organisation could serve model '" +
-                                                model + "' (every one failed)")),
-         RetryAfterFor(r.policy), "", "");
+    Fail(
+        r,
+        ErrorFor(r.format, Status::Unavailable("no device of the organisation could serve model '" +
+                                               model + "' (every one failed)")),
+        RetryAfterFor(r.policy), "", "");
   } else {
     Fail(r,
          r.format == ApiFormat::kAnthropic ? api::AnthropicModelNotFound(model)
@@ -286,10 +286,10 @@ void GatewayCore::NoNodeInTime(const std::shared_ptr<GatewayRequest>& request,
     return;
   }
   const int64_t retry_after = RetryAfterFor(request->policy);
-  Fail(*request,
-       OverloadedError(request->format,
-                       why + "; retry after " + std::to_string(retry_after) + " s"),
-       retry_after, "", "");
+  Fail(
+      *request,
+      OverloadedError(request->format, why + "; retry after " + std::to_string(retry_after) + " s"),
+      retry_after, "", "");
 }
 
 void GatewayCore::ProcessWaiters() {
@@ -365,8 +365,8 @@ void GatewayCore::JobFinished(const std::shared_ptr<GatewayRequest>& request, ui
   ProcessWaiters();
 }
 
-void GatewayCore::RetryElsewhere(const std::shared_ptr<GatewayRequest>& request,
-                                 uint64_t attempt, const Status& why, bool node_refused) {
+void GatewayCore::RetryElsewhere(const std::shared_ptr<GatewayRequest>& request, uint64_t attempt,
+                                 const Status& why, bool node_refused) {
   {
     std::lock_guard lock(request->mu);
     if (attempt != request->attempt) return;

@@ -178,7 +178,8 @@ void GatewayCore::HandleGeneration(net::HttpRequest http,
   r.policy = std::move(*policy);
   if (options_.airgapped || deps_.policies->airgapped()) {
     r.policy.airgapped = true;
-    if (r.policy.policy == router::DataPolicy::kHybrid) r.policy.policy = router::DataPolicy::kOnprem;
+    if (r.policy.policy == router::DataPolicy::kHybrid)
+      r.policy.policy = router::DataPolicy::kOnprem;
   }
   if (r.policy.policy == router::DataPolicy::kLocal) {
     Fail(r,
@@ -223,10 +224,9 @@ void GatewayCore::HandleGeneration(net::HttpRequest http,
   }
 }
 
-void GatewayCore::HandleModels(net::HttpRequest http,
-                               std::shared_ptr<net::ResponseWriter> writer) {
-  const ApiFormat format = http.headers.Has("anthropic-version") ? ApiFormat::kAnthropic
-                                                                 : ApiFormat::kOpenAi;
+void GatewayCore::HandleModels(net::HttpRequest http, std::shared_ptr<net::ResponseWriter> writer) {
+  const ApiFormat format =
+      http.headers.Has("anthropic-version") ? ApiFormat::kAnthropic : ApiFormat::kOpenAi;
   auto caller = deps_.authenticate(http);
   if (!caller) {
     writer->Send(ErrorResponse(format, ErrorFor(format, caller.error())));
@@ -288,8 +288,8 @@ void GatewayCore::Record(GatewayRequest& request, int status, std::string error)
   deps_.hooks.Inference(record);
 }
 
-void GatewayCore::Fail(GatewayRequest& request, const api::ApiError& error,
-                       int64_t retry_after_s, std::string_view route, std::string_view target) {
+void GatewayCore::Fail(GatewayRequest& request, const api::ApiError& error, int64_t retry_after_s,
+                       std::string_view route, std::string_view target) {
   int status = error.http_status;
   bool answer = false;
   bool started = false;

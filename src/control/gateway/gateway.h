@@ -89,11 +89,11 @@ struct GatewayOptions {
 };
 
 struct GatewayDeps {
-  fleet::NodeJobs* jobs = nullptr;             // required
-  router::PolicyStore* policies = nullptr;     // required
-  Authenticate authenticate;                   // required
+  fleet::NodeJobs* jobs = nullptr;              // required
+  router::PolicyStore* policies = nullptr;      // required
+  Authenticate authenticate;                    // required
   net::egress::Connector* connector = nullptr;  // cloud calls go through it; null: no cloud
-  ControlHooks hooks;                          // inference, capture_prompts
+  ControlHooks hooks;                           // inference, capture_prompts
 };
 
 class GatewayCore;

@@ -67,7 +67,7 @@ struct GatewayRequest {
 
   // Relay state, guarded by mu.
   std::mutex mu;
-  uint64_t attempt = 0;     // frames of older attempts are ignored
+  uint64_t attempt = 0;      // frames of older attempts are ignored
   std::string attempt_node;  // the node of `attempt`
   int head_status = 0;
   net::HttpHeaders head_headers;

@@ -4,23 +4,21 @@
 #include "control/gateway/gateway.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "control/router/fake_upstream.h"
 #include "net/http/http_client.h"
@@ -145,9 +143,10 @@ class FakeNodeJobs : public fleet::NodeJobs {
     }
     observer.OnHead(200, {{"content-type", "text/event-stream"}});
     if (anthropic) {
-      observer.OnData("event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
-                      "\"delta\":{\"type\":\"text_delta\",\"text\":\"" +
-                      node + "\"}}\n\n");
+      observer.OnData(
+          "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+          "\"delta\":{\"type\":\"text_delta\",\"text\":\"" +
+          node + "\"}}\n\n");
     } else {
       observer.OnData("data: {\"choices\":[{\"delta\":{\"content\":\"" + node + "\"}}]}\n\n");
     }
@@ -253,8 +252,8 @@ class GatewayTest : public ::testing::Test {
 
   void AddProvider(const FakeUpstream& upstream, router::ProviderKind kind) {
     ASSERT_TRUE(policies_
-                    ->PutProvider("o1", router::ProviderConfig{"up", kind, upstream.base_url(),
-                                                               "secret", {}})
+                    ->PutProvider(
+                        "o1", router::ProviderConfig{"up", kind, upstream.base_url(), "secret", {}})
                     .ok());
   }
 
@@ -267,8 +266,8 @@ class GatewayTest : public ::testing::Test {
   }
 
   net::ClientResponse Call(const std::string& path, const std::string& body,
-                           std::vector<std::pair<std::string, std::string>> headers = {
-                               {"authorization", std::string("Bearer ") + kKey}},
+                           std::vector<std::pair<std::string, std::string>> headers =
+                               {{"authorization", std::string("Bearer ") + kKey}},
                            const std::string& method = "POST") {
     net::HttpClient client(client_connector_);
     net::ClientRequest request;

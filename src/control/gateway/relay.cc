@@ -15,16 +15,17 @@ constexpr size_t kMaxCapturedBytes = 1 << 20;
 // Headers of the node's answer that the client must not get from it: framing (the server sets
 // its own), the node's request id (the client sees the gateway's) and route headers (set here).
 bool Dropped(std::string_view name) {
-  for (std::string_view dropped : {"content-length", "transfer-encoding", "connection",
-                                   "keep-alive", "x-request-id", "x-locai-route",
-                                   "x-locai-route-target", "date", "server"}) {
+  for (std::string_view dropped :
+       {"content-length", "transfer-encoding", "connection", "keep-alive", "x-request-id",
+        "x-locai-route", "x-locai-route-target", "date", "server"}) {
     if (net::EqualsIgnoreCase(name, dropped)) return true;
   }
   return false;
 }
 
 void Capture(InferenceRecord& record, std::string_view data) {
-  const size_t room = kMaxCapturedBytes - std::min(kMaxCapturedBytes, record.completion_text.size());
+  const size_t room =
+      kMaxCapturedBytes - std::min(kMaxCapturedBytes, record.completion_text.size());
   record.completion_text.append(data.substr(0, room));
 }
 

@@ -52,8 +52,7 @@ net::RenderedError RenderError(int status, std::string_view message) {
 // (the server has none); nothing at all when air-gapped (ProvidersForEgress is empty then).
 std::vector<net::egress::EgressRule> CloudEgressRules(router::PolicyStore& policies) {
   auto providers = policies.ProvidersForEgress();
-  return router::EgressRulesFor(providers ? *providers : std::vector<router::ProviderConfig>{},
-                                "");
+  return router::EgressRulesFor(providers ? *providers : std::vector<router::ProviderConfig>{}, "");
 }
 
 // Parts that other engineers add in the same release: wired when their interface is there
@@ -107,8 +106,8 @@ struct ControlServerState {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::blob::BlobStore> blobs;
   std::unique_ptr<auth::Authenticator> authenticator;
-  std::unique_ptr<compliance::Compliance> compliance;  // plans, usage, audit log
-  std::unique_ptr<router::PolicyStore> policies;       // routing policies and cloud providers
+  std::unique_ptr<compliance::Compliance> compliance;    // plans, usage, audit log
+  std::unique_ptr<router::PolicyStore> policies;         // routing policies and cloud providers
   std::unique_ptr<net::egress::Connector> cloud_egress;  // the gateway's cloud connections
   ControlHooks hooks;
 #ifdef LOCAI_CONTROL_HAS_FLEET
@@ -134,9 +133,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   LOCAI_ASSIGN_OR_RETURN(state->blobs, store::blob::BlobStore::Open(state->server_dir));
   (void)state->blobs->CleanStaleUploads(kStaleUploadAge, options.now_ms());
 
-  LOCAI_ASSIGN_OR_RETURN(BootstrapResult bootstrap,
-                         Bootstrap(*state->store, state->server_dir + "/admin.key",
-                                   options.now_ms()));
+  LOCAI_ASSIGN_OR_RETURN(
+      BootstrapResult bootstrap,
+      Bootstrap(*state->store, state->server_dir + "/admin.key", options.now_ms()));
   state->bootstrap_key = std::move(bootstrap.admin_key);
 
   if (!options.insecure_http) {

@@ -2,9 +2,8 @@
 // spoken to over HTTPS by the net HttpClient pinned to the server's CA.
 #include "control/server/control_server.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,12 +11,11 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "control/router/fake_upstream.h"
 #include "crypto/ed25519.h"
@@ -43,8 +41,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 const std::string& SmallModel() {
-  static const std::string* bytes = new std::string(
-      ReadFile(std::string(LOCAI_CONFORMANCE_DIR) + "/models/small-q4_0.gguf"));
+  static const std::string* bytes =
+      new std::string(ReadFile(std::string(LOCAI_CONFORMANCE_DIR) + "/models/small-q4_0.gguf"));
   return *bytes;
 }
 
@@ -195,8 +193,9 @@ TEST_F(ControlServerTest, RolesAreEnforced) {
   const std::string inference = MakeKey("inference");
   const std::string deployer = MakeKey("deployer");
   EXPECT_EQ(Call("POST", "/v1/registry/uploads", "", json{{"size", 10}}.dump()).status, 401);
-  EXPECT_EQ(Call("POST", "/v1/registry/uploads", "locai_0000_bad", json{{"size", 10}}.dump()).status,
-            401);
+  EXPECT_EQ(
+      Call("POST", "/v1/registry/uploads", "locai_0000_bad", json{{"size", 10}}.dump()).status,
+      401);
   auto refused = Call("POST", "/v1/registry/uploads", inference, json{{"size", 10}}.dump());
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(Body(refused)["error"]["type"], "permission_error");
@@ -241,9 +240,9 @@ TEST_F(ControlServerTest, JoinTokens) {
   EXPECT_FALSE(listed["data"][0].contains("token"));
   EXPECT_EQ(Call("POST", "/v1/admin/join-tokens", admin_key_, json{{"uses", 0}}.dump()).status,
             400);
-  EXPECT_EQ(Call("DELETE", "/v1/admin/join-tokens/" + token["id"].get<std::string>(), admin_key_)
-                .status,
-            200);
+  EXPECT_EQ(
+      Call("DELETE", "/v1/admin/join-tokens/" + token["id"].get<std::string>(), admin_key_).status,
+      200);
 }
 
 TEST_F(ControlServerTest, PushResumePullDeleteAndRestart) {
@@ -367,8 +366,8 @@ TEST_F(ControlServerTest, BadDigestsAndBadBytesPublishNothing) {
     auto refused = Call("PUT", "/v1/registry/uploads/" + id + "?digest=" + bad, deployer);
     EXPECT_EQ(refused.status, 400) << bad;
   }
-  auto mismatch = Call("PUT", "/v1/registry/uploads/" + id + "?digest=" + DigestOf("other"),
-                       deployer);
+  auto mismatch =
+      Call("PUT", "/v1/registry/uploads/" + id + "?digest=" + DigestOf("other"), deployer);
   EXPECT_EQ(mismatch.status, 400) << mismatch.body;
   EXPECT_EQ(Body(mismatch)["error"]["type"], "invalid_request_error");
   EXPECT_EQ(BlobFiles(), 0u);
@@ -407,10 +406,11 @@ TEST_F(ControlServerTest, MalformedRequestsAre4xx) {
   EXPECT_EQ(too_big.status, 413);
   EXPECT_TRUE(Body(too_big)["error"].is_object());
 
-  for (const char* bad_model :
-       {R"({"name":"Bad Name","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"})",
-        R"({"name":"../x","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"})",
-        R"({"name":"ok","digest":"sha256:../../x"})", R"({"name":"ok"})", R"({"name":5})", "nope"}) {
+  for (
+      const char* bad_model :
+      {R"({"name":"Bad Name","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"})",
+       R"({"name":"../x","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"})",
+       R"({"name":"ok","digest":"sha256:../../x"})", R"({"name":"ok"})", R"({"name":5})", "nope"}) {
     EXPECT_EQ(Call("POST", "/v1/registry/models", deployer, bad_model).status, 400) << bad_model;
   }
   EXPECT_EQ(Call("GET", "/v1/registry/blobs/sha256:..%2F..%2Fetc", deployer).status, 400);
@@ -436,8 +436,8 @@ TEST_F(ControlServerTest, NodesDownloadWithTheirSignature) {
 
   const std::string target = "/v1/registry/blobs/" + digest;
   auto signed_get = [&](const net::HttpHeaders& extra) {
-    auto signature = crypto::SignNodeRequest("n_test", keys->private_key, "GET", target,
-                                             std::time(nullptr));
+    auto signature =
+        crypto::SignNodeRequest("n_test", keys->private_key, "GET", target, std::time(nullptr));
     net::HttpHeaders headers = extra;
     headers.Set(std::string(crypto::kNodeIdHeader), signature->node_id);
     headers.Set(std::string(crypto::kNodeTimestampHeader), signature->timestamp);
@@ -458,10 +458,10 @@ TEST_F(ControlServerTest, OrganisationsAreIsolatedAndQuotasHold) {
   const std::string& model = SmallModel();
   const std::string digest = DigestOf(model);
   ASSERT_EQ(Push(deployer, model, digest).status, 201);
-  ASSERT_EQ(Call("POST", "/v1/registry/models", deployer,
-                 json{{"name", "m"}, {"digest", digest}}.dump())
-                .status,
-            201);
+  ASSERT_EQ(
+      Call("POST", "/v1/registry/models", deployer, json{{"name", "m"}, {"digest", digest}}.dump())
+          .status,
+      201);
   const std::string upload = StartUpload(deployer, 10);
 
   ASSERT_EQ(Call("POST", "/v1/admin/orgs", admin_key_, json{{"name", "acme"}}.dump()).status, 201);
@@ -472,10 +472,10 @@ TEST_F(ControlServerTest, OrganisationsAreIsolatedAndQuotasHold) {
   EXPECT_EQ(Call("GET", "/v1/registry/uploads/" + upload, other).status, 404);
   EXPECT_EQ(Patch(other, upload, 0, "x").status, 404);
   // Tagging a blob the organisation never pushed is refused even though the bytes exist.
-  EXPECT_EQ(Call("POST", "/v1/registry/models", other,
-                 json{{"name", "m"}, {"digest", digest}}.dump())
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("POST", "/v1/registry/models", other, json{{"name", "m"}, {"digest", digest}}.dump())
+          .status,
+      404);
 
   registry_options_.max_org_bytes = model.size() + 100;
   RestartServer();
@@ -552,15 +552,16 @@ TEST_F(ControlServerTest, HybridRequestReachesAProviderAddedAtRunTime) {
   // The provider is added after the start: its egress rule comes from providers_changed.
   router::testing::FakeUpstream upstream(router::testing::UpstreamScript{});
   auto added = Call("POST", "/v1/admin/providers", admin_key_,
-                    json{{"name", "up"}, {"kind", "openai"}, {"base_url", upstream.base_url()},
+                    json{{"name", "up"},
+                         {"kind", "openai"},
+                         {"base_url", upstream.base_url()},
                          {"api_key", "secret"}}
                         .dump());
   ASSERT_EQ(added.status / 100, 2) << added.body;
-  auto policy = Call("PUT", "/v1/admin/policy", admin_key_,
-                     json{{"policy", "hybrid"},
-                          {"max_queue_wait_ms", 0},
-                          {"cloud_models", {{"m", "up/gpt-test"}}}}
-                         .dump());
+  auto policy = Call(
+      "PUT", "/v1/admin/policy", admin_key_,
+      json{{"policy", "hybrid"}, {"max_queue_wait_ms", 0}, {"cloud_models", {{"m", "up/gpt-test"}}}}
+          .dump());
   ASSERT_EQ(policy.status, 200) << policy.body;
   const std::string key = MakeKey("inference");
   auto models = Call("GET", "/v1/models", key);
@@ -580,9 +581,9 @@ TEST_F(ControlServerTest, HybridRequestReachesAProviderAddedAtRunTime) {
 TEST_F(ControlServerTest, AirgappedServerRefusesProvidersAndNeverCallsOut) {
   server_options_.airgapped = true;
   RestartServer();
-  auto added = Call("POST", "/v1/admin/providers", admin_key_,
-                    json{{"name", "up"}, {"kind", "openai"}, {"base_url", "http://127.0.0.1:9"}}
-                        .dump());
+  auto added =
+      Call("POST", "/v1/admin/providers", admin_key_,
+           json{{"name", "up"}, {"kind", "openai"}, {"base_url", "http://127.0.0.1:9"}}.dump());
   EXPECT_EQ(added.status, 403) << added.body;
   auto hybrid = Call("PUT", "/v1/admin/policy", admin_key_, json{{"policy", "hybrid"}}.dump());
   EXPECT_EQ(hybrid.status / 100, 4) << hybrid.body;
