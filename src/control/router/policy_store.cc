@@ -80,8 +80,32 @@ Result<std::unique_ptr<PolicyStore>> PolicyStore::Open(store::Database& db,
   return std::unique_ptr<PolicyStore>(new PolicyStore(db, options));
 }
 
+void PolicyStore::InvalidateCache() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  ++generation_;
+  org_cache_.clear();
+  key_cache_.clear();
+}
+
 Result<OrgPolicy> PolicyStore::GetOrgPolicy(std::string_view org_id) {
   LOCAI_RETURN_IF_ERROR(CheckId(org_id, "organisation id"));
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = org_cache_.find(org_id);
+    if (it != org_cache_.end()) return it->second;
+    generation = generation_;
+  }
+  LOCAI_ASSIGN_OR_RETURN(OrgPolicy policy, ReadOrgPolicy(org_id));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (generation == generation_) {
+    if (org_cache_.size() >= kMaxCacheEntries) org_cache_.clear();
+    org_cache_.emplace(std::string(org_id), policy);
+  }
+  return policy;
+}
+
+Result<OrgPolicy> PolicyStore::ReadOrgPolicy(std::string_view org_id) {
   auto lock = db_.Lock();  // the policy row and its models are read together
   OrgPolicy policy;
   {
@@ -153,11 +177,49 @@ Status PolicyStore::SetOrgPolicy(std::string_view org_id, const OrgPolicy& polic
     LOCAI_RETURN_IF_ERROR(insert.BindText(3, target));
     LOCAI_RETURN_IF_ERROR(insert.Run());
   }
-  return transaction.Commit();
+  Status committed = transaction.Commit();
+  InvalidateCache();
+  return committed;
 }
 
 Result<std::optional<KeyPolicyOverride>> PolicyStore::GetKeyOverride(std::string_view key_id) {
   LOCAI_RETURN_IF_ERROR(CheckId(key_id, "key id"));
+  LOCAI_ASSIGN_OR_RETURN(std::optional<StoredOverride> stored, ReadStoredOverride(key_id));
+  if (!stored) return std::optional<KeyPolicyOverride>();
+  return std::optional<KeyPolicyOverride>(std::move(stored->key));
+}
+
+Result<std::optional<PolicyStore::StoredOverride>> PolicyStore::ReadStoredOverride(
+    std::string_view key_id) {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = key_cache_.find(key_id);
+    if (it != key_cache_.end()) return it->second;
+    generation = generation_;
+  }
+  std::optional<StoredOverride> stored;
+  {
+    auto db_lock = db_.Lock();  // the owner and the override are read together
+    LOCAI_ASSIGN_OR_RETURN(store::Statement select,
+                           db_.Prepare("SELECT org_id FROM router_key_policy WHERE key_id = ?1"));
+    LOCAI_RETURN_IF_ERROR(select.BindText(1, key_id));
+    LOCAI_ASSIGN_OR_RETURN(bool found, select.Step());
+    if (found) {
+      std::string owner = select.ColumnText(0);
+      LOCAI_ASSIGN_OR_RETURN(std::optional<KeyPolicyOverride> key, ReadKeyOverride(key_id));
+      if (key) stored = StoredOverride{std::move(owner), std::move(*key)};
+    }
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (generation == generation_) {
+    if (key_cache_.size() >= kMaxCacheEntries) key_cache_.clear();
+    key_cache_.emplace(std::string(key_id), stored);
+  }
+  return stored;
+}
+
+Result<std::optional<KeyPolicyOverride>> PolicyStore::ReadKeyOverride(std::string_view key_id) {
   LOCAI_ASSIGN_OR_RETURN(
       store::Statement select,
       db_.Prepare("SELECT policy, max_queue_wait_ms, pii_action FROM router_key_policy "
@@ -196,7 +258,9 @@ Status PolicyStore::SetKeyOverride(std::string_view org_id, std::string_view key
                                            : upsert.BindNull(4));
   LOCAI_RETURN_IF_ERROR(key.pii_action ? upsert.BindText(5, policy::PiiActionName(*key.pii_action))
                                        : upsert.BindNull(5));
-  return upsert.Run();
+  Status stored = upsert.Run();
+  InvalidateCache();
+  return stored;
 }
 
 Status PolicyStore::DeleteKeyOverride(std::string_view key_id) {
@@ -204,22 +268,18 @@ Status PolicyStore::DeleteKeyOverride(std::string_view key_id) {
   LOCAI_ASSIGN_OR_RETURN(store::Statement remove,
                          db_.Prepare("DELETE FROM router_key_policy WHERE key_id = ?1"));
   LOCAI_RETURN_IF_ERROR(remove.BindText(1, key_id));
-  return remove.Run();
+  Status removed = remove.Run();
+  InvalidateCache();
+  return removed;
 }
 
 Result<OrgPolicy> PolicyStore::ResolveForKey(std::string_view org_id, std::string_view key_id) {
   LOCAI_ASSIGN_OR_RETURN(OrgPolicy org, GetOrgPolicy(org_id));
-  std::optional<KeyPolicyOverride> key;
-  {
-    LOCAI_ASSIGN_OR_RETURN(store::Statement select,
-                           db_.Prepare("SELECT org_id FROM router_key_policy WHERE key_id = ?1"));
-    LOCAI_RETURN_IF_ERROR(select.BindText(1, key_id));
-    LOCAI_ASSIGN_OR_RETURN(bool found, select.Step());
-    if (found && select.ColumnText(0) != org_id) found = false;
-    if (!found) return ResolvePolicy(org, std::nullopt);
-  }
-  LOCAI_ASSIGN_OR_RETURN(key, GetKeyOverride(key_id));
-  return ResolvePolicy(org, key);
+  LOCAI_RETURN_IF_ERROR(CheckId(key_id, "key id"));
+  LOCAI_ASSIGN_OR_RETURN(std::optional<StoredOverride> stored, ReadStoredOverride(key_id));
+  // An override stored for a key of another organisation is ignored.
+  if (!stored || stored->org_id != org_id) return ResolvePolicy(org, std::nullopt);
+  return ResolvePolicy(org, stored->key);
 }
 
 Result<bool> PolicyStore::HasProviders(std::string_view org_id) {

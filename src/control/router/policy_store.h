@@ -1,7 +1,10 @@
 // PolicyStore: the routing policies of organisations, the keys' overrides and the cloud
 // providers, in the control plane's SQLite database (tables router_*, component "router" of
-// store::Migrate). The database is shared with the rest of the control plane; the store keeps no
-// cache, so every read sees the last committed write, also after a restart.
+// store::Migrate). The database is shared with the rest of the control plane.
+// Policies and key overrides are read on every inference request, so they are cached in memory:
+// this store is the only writer of its tables (one control plane process per database), and every
+// write through it empties the cache, so a read always sees the last committed write. The cache
+// keeps the gateway's requests off the database lock, which the audit writer holds across fsyncs.
 //
 // Provider keys are secrets kept in the database as they must be sent to the provider: only
 // GetProvider / ProvidersForEgress hand them out (to the code that calls the provider);
@@ -18,7 +21,10 @@
 // Threading: safe from many threads (each call holds the Database's lock for its statements).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,9 +88,26 @@ class PolicyStore {
   PolicyStore(store::Database& db, PolicyStoreOptions options) : db_(db), options_(options) {}
 
   Result<bool> HasProviders(std::string_view org_id);
+  Result<OrgPolicy> ReadOrgPolicy(std::string_view org_id);
+  Result<std::optional<KeyPolicyOverride>> ReadKeyOverride(std::string_view key_id);
+  // A key's override with the organisation it was stored for (nullopt: none).
+  struct StoredOverride {
+    std::string org_id;
+    KeyPolicyOverride key;
+  };
+  Result<std::optional<StoredOverride>> ReadStoredOverride(std::string_view key_id);
+  // Empties the cache after a write (the generation makes a read that raced the write drop its
+  // result instead of caching it).
+  void InvalidateCache();
 
   store::Database& db_;
   PolicyStoreOptions options_;
+
+  std::mutex cache_mu_;
+  uint64_t generation_ = 0;                                      // guarded by cache_mu_
+  std::map<std::string, OrgPolicy, std::less<>> org_cache_;      // guarded by cache_mu_
+  std::map<std::string, std::optional<StoredOverride>, std::less<>> key_cache_;  // cache_mu_
+  static constexpr size_t kMaxCacheEntries = 10'000;  // past this the cache starts over
 };
 
 }  // namespace locai::control::router

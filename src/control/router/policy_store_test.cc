@@ -92,6 +92,32 @@ TEST_F(PolicyStoreTest, PoliciesOverridesAndProvidersSurviveReopen) {
   EXPECT_EQ((*store)->GetProvider("org2", "openai").error().code(), StatusCode::kNotFound);
 }
 
+// Reads are cached; every write through the store is seen by the next read.
+TEST_F(PolicyStoreTest, ReadsSeeEveryWriteThroughTheCache) {
+  auto db = OpenDb();
+  auto store = PolicyStore::Open(*db);
+  ASSERT_TRUE(store) << store.error().ToString();
+  PolicyStore& policies = **store;
+  ASSERT_EQ(policies.ResolveForKey("org1", "k1")->policy, DataPolicy::kOnprem);  // cached
+
+  OrgPolicy org;
+  org.policy = DataPolicy::kHybrid;
+  org.cloud_models = {{"m", "openai/gpt-4o-mini"}};
+  ASSERT_TRUE(policies.SetOrgPolicy("org1", org).ok());
+  EXPECT_EQ(policies.ResolveForKey("org1", "k1")->policy, DataPolicy::kHybrid);
+
+  KeyPolicyOverride key;
+  key.policy = DataPolicy::kLocal;
+  ASSERT_TRUE(policies.SetKeyOverride("org1", "k1", key).ok());
+  EXPECT_EQ(policies.ResolveForKey("org1", "k1")->policy, DataPolicy::kLocal);
+  // The override of org1's key never applies to a caller of another organisation.
+  EXPECT_EQ(policies.ResolveForKey("org2", "k1")->policy, DataPolicy::kOnprem);
+
+  ASSERT_TRUE(policies.DeleteKeyOverride("k1").ok());
+  EXPECT_EQ(policies.ResolveForKey("org1", "k1")->policy, DataPolicy::kHybrid);
+  EXPECT_FALSE(*policies.GetKeyOverride("k1"));
+}
+
 TEST_F(PolicyStoreTest, ListProvidersNeverReturnsTheKey) {
   auto db = OpenDb();
   auto store = PolicyStore::Open(*db);
