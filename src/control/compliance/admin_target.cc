@@ -2,6 +2,13 @@
 
 namespace locai::control::compliance {
 
+Result<auth::Principal> RequireAdmin(auth::Authenticator& authenticator,
+                                     const net::HttpRequest& request) {
+  LOCAI_ASSIGN_OR_RETURN(auth::Principal who, authenticator.AuthenticateKey(request));
+  LOCAI_RETURN_IF_ERROR(auth::Require(who, auth::Role::kAdmin));
+  return who;
+}
+
 Result<std::string> TargetOrg(store::Store& store, const auth::Principal& who,
                               const std::string& requested) {
   if (requested.empty() || requested == who.org_id) return who.org_id;

@@ -12,7 +12,6 @@ namespace locai::control::compliance {
 namespace {
 
 using nlohmann::json;
-using WriterPtr = std::shared_ptr<net::ResponseWriter>;
 
 json CaptureJson(const std::string& org_id, const PromptCaptureSetting& setting) {
   return json{{"org", org_id},
@@ -39,18 +38,10 @@ class AuditSettingsRoutes : public std::enable_shared_from_this<AuditSettingsRou
  private:
   using Method = Result<net::HttpResponse> (AuditSettingsRoutes::*)(const net::HttpRequest&);
 
-  net::Handler Bind(Method method) {
-    return [self = shared_from_this(), method](net::HttpRequest request, WriterPtr writer) {
-      auto response = ((*self).*method)(request);
-      if (!response) return SendComplianceError(*writer, response.error());
-      writer->Send(std::move(*response));
-    };
-  }
+  net::Handler Bind(Method method) { return BindRoute(shared_from_this(), method); }
 
   Result<auth::Principal> Admin(const net::HttpRequest& request) {
-    LOCAI_ASSIGN_OR_RETURN(auth::Principal who, auth_.AuthenticateKey(request));
-    LOCAI_RETURN_IF_ERROR(auth::Require(who, auth::Role::kAdmin));
-    return who;
+    return RequireAdmin(auth_, request);
   }
 
   void AuditChange(const auth::Principal& who, const std::string& org, const std::string& action,

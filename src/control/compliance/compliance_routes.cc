@@ -27,7 +27,6 @@ namespace locai::control::compliance {
 namespace {
 
 using nlohmann::json;
-using WriterPtr = std::shared_ptr<net::ResponseWriter>;
 
 json LimitJson(const std::optional<int64_t>& limit) { return limit ? json(*limit) : json(nullptr); }
 
@@ -87,19 +86,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
  private:
   using Method = Result<net::HttpResponse> (Routes::*)(const net::HttpRequest&);
 
-  // The handler for `method`; the handlers share (and keep alive) this Routes object.
-  net::Handler Bind(Method method) {
-    return [self = shared_from_this(), method](net::HttpRequest request, WriterPtr writer) {
-      auto response = ((*self).*method)(request);
-      if (!response) return SendComplianceError(*writer, response.error());
-      writer->Send(std::move(*response));
-    };
-  }
+  net::Handler Bind(Method method) { return BindRoute(shared_from_this(), method); }
 
   Result<auth::Principal> Admin(const net::HttpRequest& request) {
-    LOCAI_ASSIGN_OR_RETURN(auth::Principal who, auth_.AuthenticateKey(request));
-    LOCAI_RETURN_IF_ERROR(auth::Require(who, auth::Role::kAdmin));
-    return who;
+    return RequireAdmin(auth_, request);
   }
 
   Result<std::string> TargetOrg(const auth::Principal& who, const std::string& requested) {
