@@ -20,24 +20,9 @@ using nlohmann::json;
 using testing::FakeConnection;
 using testing::FakeFleetServer;
 using testing::FakeHost;
+using testing::NextOfType;
 
 const std::string kA = "sha256:" + std::string(64, 'a');
-
-// The next frame the node sent whose type is `type` (skipping others), or null.
-json NextOfType(FakeConnection& connection, const std::string& type,
-                std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto frame = connection.to_server.Pop(10ms);
-    if (!frame) {
-      if (frame.error().code() == StatusCode::kUnavailable) return nullptr;
-      continue;
-    }
-    json message = json::parse(*frame);
-    if (message["type"] == type) return message;
-  }
-  return nullptr;
-}
 
 // The next model_status of `digest` in state `state`.
 json NextStatus(FakeConnection& connection, const std::string& digest, const std::string& state,

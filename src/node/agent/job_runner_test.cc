@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::FakeConnection;
 using testing::FakeLink;
+using testing::NextOfType;
 
 const char kChatStream[] =
     R"({"model":"stories","messages":[{"role":"user","content":"Tell me a story."}],)"
@@ -290,21 +291,6 @@ TEST(JobRunnerTest, ALostLinkCancelsItsJobs) {
 }
 
 // ---- The agent's side ----
-
-json NextOfType(FakeConnection& connection, const std::string& type,
-                std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto frame = connection.to_server.Pop(10ms);
-    if (!frame) {
-      if (frame.error().code() == StatusCode::kUnavailable) return nullptr;
-      continue;
-    }
-    json message = json::parse(*frame);
-    if (message["type"] == type) return message;
-  }
-  return nullptr;
-}
 
 TEST(FleetAgentJobsTest, JobsRunOverTheLinkAndOwnRequestsAreReportedWithoutText) {
   testing::FakeFleetServer fleet;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -173,5 +174,22 @@ class FakeFleetServer {
   int refuse_ = 0;                                         // guarded by mu_
   int attempts_ = 0;                                       // guarded by mu_
 };
+
+// The next frame the node sent on `connection` whose type is `type` (skipping others), or null
+// when none comes within `timeout` or the connection closed.
+inline nlohmann::json NextOfType(FakeConnection& connection, const std::string& type,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto frame = connection.to_server.Pop(std::chrono::milliseconds(10));
+    if (!frame) {
+      if (frame.error().code() == StatusCode::kUnavailable) return nullptr;
+      continue;
+    }
+    nlohmann::json message = nlohmann::json::parse(*frame);
+    if (message["type"] == type) return message;
+  }
+  return nullptr;
+}
 
 }  // namespace locai::node::agent::testing
